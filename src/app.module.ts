@@ -1,0 +1,36 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { LoggerModule } from 'nestjs-pino';
+import { CategoriesModule } from './categories/categories.module.js';
+import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
+import { CommonModule } from './common/common.module.js';
+import { loggerParams } from './common/logging.js';
+import { createValidationPipe } from './common/validation.js';
+import type { AppConfig } from './config/app-config.js';
+import { AppConfigModule } from './config/config.module.js';
+import { DatabaseModule } from './database/database.module.js';
+import { HealthModule } from './health/health.module.js';
+import { LocationsModule } from './locations/locations.module.js';
+
+@Module({})
+export class AppModule {
+  /** The whole application for one validated configuration (main.ts and the tests alike). */
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        AppConfigModule.forRoot(config),
+        LoggerModule.forRoot(loggerParams(config)),
+        DatabaseModule.forRoot(config),
+        CommonModule,
+        HealthModule.forRoot(config),
+        LocationsModule,
+        CategoriesModule,
+      ],
+      providers: [
+        { provide: APP_PIPE, useFactory: createValidationPipe },
+        { provide: APP_FILTER, useClass: AllExceptionsFilter },
+      ],
+    };
+  }
+}

@@ -1,0 +1,77 @@
+import type { ServerResponse } from 'node:http';
+import { RequestMethod } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import compression from 'compression';
+import helmet from 'helmet';
+import { Logger } from 'nestjs-pino';
+import { requestIdMiddleware } from './common/request-id.js';
+import type { AppConfig } from './config/app-config.js';
+
+export const API_PREFIX = 'api/v1';
+const JSON_BODY_LIMIT = '100kb';
+const UPLOAD_MAX_AGE_SECONDS = 2_592_000;
+
+function setupOpenApi(app: NestExpressApplication): void {
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('spajobs API')
+      .setDescription(
+        'Job board for spas. Contract: API.md. Errors: { statusCode, error, message, code?, requestId }.',
+      )
+      .setVersion('1')
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+}
+
+/**
+ * Everything main.ts and the tests share, so that tests exercise the real HTTP stack:
+ * request ids, security headers, proxy trust, compression, CORS, body limits, prefix, docs,
+ * static uploads and shutdown hooks.
+ */
+export function setupApp(app: NestExpressApplication, config: AppConfig): void {
+  app.use(requestIdMiddleware);
+  app.useLogger(app.get(Logger));
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.throttle.trustProxy);
+  app.use(
+    helmet({ contentSecurityPolicy: false, crossOriginResourcePolicy: { policy: 'cross-origin' } }),
+  );
+  app.use(compression({ threshold: 1024 }));
+  if (config.corsOrigins.length > 0) {
+    app.enableCors({
+      origin: config.corsOrigins.includes('*') ? '*' : config.corsOrigins,
+      methods: ['GET', 'POST', 'PATCH', 'DELETE'],
+      allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
+      exposedHeaders: [
+        'X-Request-Id',
+        'X-Cache',
+        'Retry-After',
+        'RateLimit-Limit',
+        'RateLimit-Remaining',
+        'RateLimit-Reset',
+      ],
+    });
+  }
+  app.useBodyParser('json', { limit: JSON_BODY_LIMIT });
+  app.useStaticAssets(config.uploads.publicDir, {
+    prefix: '/uploads/',
+    index: false,
+    dotfiles: 'deny',
+    fallthrough: true,
+    setHeaders: (res: ServerResponse) => {
+      res.setHeader('Cache-Control', `public, max-age=${UPLOAD_MAX_AGE_SECONDS}, immutable`);
+    },
+  });
+  app.setGlobalPrefix(API_PREFIX, {
+    exclude: ['health', 'health/live', 'health/ready', 'metrics'].map((path) => ({
+      path,
+      method: RequestMethod.GET,
+    })),
+  });
+  setupOpenApi(app);
+  app.enableShutdownHooks();
+}

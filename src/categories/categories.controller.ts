@@ -1,0 +1,17 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CategoriesService } from './categories.service.js';
+import { CategoryListDto } from './dto/category.dto.js';
+
+@ApiTags('categories')
+@Controller('job-categories')
+export class CategoriesController {
+  constructor(private readonly categories: CategoriesService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'All job categories, by name (one page)' })
+  @ApiOkResponse({ type: CategoryListDto })
+  async list(): Promise<CategoryListDto> {
+    return { data: await this.categories.list(), nextCursor: null };
+  }
+}

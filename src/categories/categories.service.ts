@@ -1,0 +1,26 @@
+import { Injectable, NotFoundException } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { Repository } from 'typeorm';
+import { CategoryDto } from './dto/category.dto.js';
+import { JobCategory } from './job-category.entity.js';
+
+@Injectable()
+export class CategoriesService {
+  constructor(
+    @InjectRepository(JobCategory) private readonly categories: Repository<JobCategory>,
+  ) {}
+
+  async list(): Promise<CategoryDto[]> {
+    const rows = await this.categories.find({ order: { name: 'ASC' } });
+    return rows.map(CategoryDto.from);
+  }
+
+  async assertExists(categoryId: number): Promise<void> {
+    if (!(await this.categories.existsBy({ id: categoryId }))) {
+      throw new NotFoundException({
+        message: `Category ${categoryId} not found`,
+        code: 'CATEGORY_NOT_FOUND',
+      });
+    }
+  }
+}

@@ -1,0 +1,19 @@
+import { randomBytes } from 'node:crypto';
+
+/** Lower-case ASCII words joined by hyphens: "Café Lumière, NYC" → "cafe-lumiere-nyc". */
+export function slugify(text: string, maxLength = 120): string {
+  return text
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/['’.]/g, '')
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, maxLength)
+    .replace(/-+$/g, '');
+}
+
+/** A short random suffix that makes a taken slug unique again. */
+export function slugSuffix(): string {
+  return randomBytes(4).readUInt32BE(0).toString(36).padStart(6, '0').slice(0, 6);
+}

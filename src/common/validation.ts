@@ -1,0 +1,37 @@
+import { BadRequestException, ValidationPipe, type ValidationError } from '@nestjs/common';
+
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+function flatten(errors: ValidationError[], parent = ''): FieldProblem[] {
+  return errors.flatMap((e) => {
+    const field = parent ? `${parent}.${e.property}` : e.property;
+    const own = Object.values(e.constraints ?? {}).map((message) => ({ field, message }));
+    return [...own, ...flatten(e.children ?? [], field)];
+  });
+}
+
+/**
+ * Whitelist, refuse unknown fields, transform; the 400 names every bad field, e.g.
+ * `{ message: "limit must not be greater than 100", code: "VALIDATION_FAILED", details: [...] }`.
+ */
+export function createValidationPipe(): ValidationPipe {
+  return new ValidationPipe({
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    transform: true,
+    transformOptions: { enableImplicitConversion: false },
+    validationError: { target: false, value: false },
+    stopAtFirstError: true,
+    exceptionFactory: (errors) => {
+      const details = flatten(errors);
+      return new BadRequestException({
+        message: details.map((d) => d.message).join('; '),
+        code: 'VALIDATION_FAILED',
+        details,
+      });
+    },
+  });
+}

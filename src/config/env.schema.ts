@@ -1,0 +1,219 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  validateSync,
+  type ValidationError,
+} from 'class-validator';
+
+const BOOLEAN_WORDS: Record<string, boolean> = {
+  true: true,
+  '1': true,
+  yes: true,
+  on: true,
+  false: false,
+  '0': false,
+  no: false,
+  off: false,
+};
+
+/** Keeps an unparseable word as-is so that validation names the variable instead of guessing. */
+const toBoolean = () =>
+  Transform(({ value }: { value: unknown }) => {
+    if (typeof value !== 'string') return value;
+    const parsed = BOOLEAN_WORDS[value.trim().toLowerCase()];
+    return parsed ?? value;
+  });
+
+const toInt = () =>
+  Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value,
+  );
+
+const emptyToUndefined = () =>
+  Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' && value.trim() === '' ? undefined : value,
+  );
+
+export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'] as const;
+export const DEFAULT_SECRET_KEY = 'dev-only-secret-key-change-me-in-production';
+
+/**
+ * Every variable the service reads, with its default. Names follow the seed
+ * (see API.md, Configuration); the few extra ones are documented in the README.
+ */
+export class EnvironmentVariables {
+  @IsIn(['development', 'production', 'test'])
+  NODE_ENV: 'development' | 'production' | 'test' = 'development';
+
+  @toInt()
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  PORT = 8010;
+
+  @IsString()
+  @MinLength(1)
+  HOST = '0.0.0.0';
+
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' ? value.trim().toLowerCase() : value,
+  )
+  @IsIn(['pglite', 'postgresql'])
+  DATABASE_TYPE: 'pglite' | 'postgresql' = 'pglite';
+
+  @IsString()
+  @MinLength(1)
+  DATA_DIR = './data';
+
+  /** Set by the cluster primary for its workers: the embedded server it already runs. */
+  @emptyToUndefined()
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/\S+$/)
+  EMBEDDED_DATABASE_URL?: string;
+
+  @emptyToUndefined()
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/\S+$/, {
+    message: 'DATABASE_URL must be a postgres:// or postgresql:// URL',
+  })
+  DATABASE_URL?: string;
+
+  @IsString() POSTGRES_USER = 'postgres';
+  @IsString() POSTGRES_PASSWORD = '';
+  @IsString() @MinLength(1) POSTGRES_DB = 'spajobs';
+  @IsString() @MinLength(1) POSTGRES_HOST = 'localhost';
+  @toInt() @IsInt() @Min(1) @Max(65535) POSTGRES_PORT = 5432;
+
+  @emptyToUndefined()
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/\S+(,\s*postgres(ql)?:\/\/\S+)*$/, {
+    message: 'DATABASE_REPLICA_URLS must be a comma-separated list of postgres:// URLs',
+  })
+  DATABASE_REPLICA_URLS?: string;
+
+  @toInt() @IsInt() @Min(1) @Max(1000) DB_POOL_SIZE = 20;
+  @toInt() @IsInt() @Min(0) @Max(1000) DB_MAX_OVERFLOW = 40;
+  @toInt() @IsInt() @Min(0) @Max(86400) DB_POOL_RECYCLE_SECONDS = 3600;
+  @toInt() @IsInt() @Min(1) @Max(600) DB_POOL_TIMEOUT_SECONDS = 30;
+  @toInt() @IsInt() @Min(0) @Max(3_600_000) DB_STATEMENT_TIMEOUT_MS = 30_000;
+
+  @emptyToUndefined()
+  @IsOptional()
+  @toBoolean()
+  @IsIn([true, false], {
+    message: 'REDIS_ENABLED must be true or false',
+  })
+  REDIS_ENABLED?: boolean;
+
+  @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
+  REDIS_URL = 'redis://127.0.0.1:6379';
+
+  @IsString()
+  @Matches(/^[A-Za-z0-9:_-]{0,40}$/, {
+    message: 'REDIS_KEY_PREFIX may hold only letters, digits, ":", "_" and "-" (40 at most)',
+  })
+  REDIS_KEY_PREFIX = 'spajobs:';
+
+  @toInt() @IsInt() @Min(1) @Max(86400) CACHE_TTL_SECONDS = 300;
+
+  @IsString()
+  @MinLength(16, { message: 'SECRET_KEY must be at least 16 characters long' })
+  SECRET_KEY = DEFAULT_SECRET_KEY;
+
+  @toInt() @IsInt() @Min(1) @Max(10080) ACCESS_TOKEN_EXPIRE_MINUTES = 30;
+
+  @toBoolean()
+  @IsIn([true, false], { message: 'RATE_LIMIT_ENABLED must be true or false' })
+  RATE_LIMIT_ENABLED = true;
+
+  @toInt() @IsInt() @Min(1) @Max(1_000_000) RATE_LIMIT_PER_MINUTE = 60;
+  @toInt() @IsInt() @Min(1) @Max(10_000_000) RATE_LIMIT_PER_HOUR = 1000;
+  @toInt() @IsInt() @Min(1) @Max(10_000) LOGIN_RATE_LIMIT_PER_MINUTE = 10;
+
+  @IsString()
+  @MaxLength(2000)
+  TRUST_PROXY = '';
+
+  @IsString()
+  @MaxLength(4000)
+  CORS_ORIGINS = '';
+
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' ? value.trim().toUpperCase() : value,
+  )
+  @IsIn(LOG_LEVELS)
+  LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'INFO';
+
+  @emptyToUndefined()
+  @IsOptional()
+  @IsString()
+  LOG_FILE?: string;
+
+  @toInt() @IsInt() @Min(1) @Max(64) WEB_CONCURRENCY = 1;
+
+  @IsString() @MinLength(1) UPLOAD_DIR = './uploads';
+  @IsString() @MinLength(1) RESUME_DIR = './data/resumes';
+  @toInt() @IsInt() @Min(1) @Max(100) MAX_UPLOAD_MB = 10;
+
+  @emptyToUndefined()
+  @IsOptional()
+  @toBoolean()
+  @IsIn([true, false], {
+    message: 'SEED_DEMO_DATA must be true or false',
+  })
+  SEED_DEMO_DATA?: boolean;
+
+  @toInt() @IsInt() @Min(100) @Max(600_000) VIEW_FLUSH_INTERVAL_MS = 5000;
+  @toInt() @IsInt() @Min(0) @Max(600_000) SHUTDOWN_GRACE_MS = 0;
+}
+
+function describe(errors: ValidationError[]): string[] {
+  return errors.flatMap((e) => {
+    const received = e.value === undefined ? '' : ` (got ${JSON.stringify(e.value)})`;
+    return Object.values(e.constraints ?? {}).map((msg) => `${msg}${received}`);
+  });
+}
+
+/** Validates raw environment strings; throws one error that names every bad variable. */
+export function validateEnvironment(env: Record<string, string | undefined>): EnvironmentVariables {
+  const known = Object.keys(new EnvironmentVariables());
+  const raw: Record<string, string> = {};
+  for (const key of [
+    ...known,
+    'EMBEDDED_DATABASE_URL',
+    'DATABASE_URL',
+    'DATABASE_REPLICA_URLS',
+    'REDIS_ENABLED',
+    'LOG_FILE',
+    'SEED_DEMO_DATA',
+  ]) {
+    const value = env[key];
+    if (value !== undefined) raw[key] = value;
+  }
+  const parsed = plainToInstance(EnvironmentVariables, raw, { exposeDefaultValues: true });
+  const errors = validateSync(parsed, { skipMissingProperties: false });
+  const problems = describe(errors);
+  if (parsed.NODE_ENV === 'production' && parsed.SECRET_KEY === DEFAULT_SECRET_KEY) {
+    problems.push('SECRET_KEY must be set to a private value when NODE_ENV=production');
+  }
+  if (parsed.NODE_ENV === 'production' && parsed.SECRET_KEY.length < 32) {
+    problems.push('SECRET_KEY must be at least 32 characters long when NODE_ENV=production');
+  }
+  if (parsed.NODE_ENV === 'production' && parsed.SEED_DEMO_DATA === true) {
+    problems.push(
+      'SEED_DEMO_DATA must not be true when NODE_ENV=production (demo accounts have known passwords)',
+    );
+  }
+  if (problems.length > 0) {
+    throw new Error(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+  return parsed;
+}

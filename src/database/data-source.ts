@@ -1,0 +1,115 @@
+import { DataSource, type DataSourceOptions } from 'typeorm';
+import type { PostgresConnectionCredentialsOptions } from 'typeorm/driver/postgres/PostgresConnectionCredentialsOptions.js';
+import { InitialSchema1795740000000 } from '../../migrations/1795740000000-InitialSchema.js';
+import { ReferenceData1795740000001 } from '../../migrations/1795740000001-ReferenceData.js';
+import type { DatabaseConfig } from '../config/app-config.js';
+import { EmbeddedPostgres } from './embedded-postgres.js';
+import { ENTITIES } from './entities.js';
+import { runMigrations } from './migrator.js';
+import { TypeOrmPinoLogger } from './typeorm-logger.js';
+
+export const MIGRATIONS = [InitialSchema1795740000000, ReferenceData1795740000001];
+
+/** Idle connections above DB_POOL_SIZE are closed after this long (the seed's overflow). */
+const OVERFLOW_IDLE_MS = 30_000;
+
+/**
+ * The one builder of TypeORM options, used by the app, the migration and seed commands and
+ * the tests. Maps the seed's pool settings onto pg-pool:
+ * DB_POOL_SIZE + DB_MAX_OVERFLOW → max, DB_POOL_SIZE → min (kept when idle),
+ * DB_POOL_RECYCLE_SECONDS → maxLifetimeSeconds, DB_POOL_TIMEOUT_SECONDS → connectionTimeoutMillis
+ * (covers both opening a connection and waiting for a free one).
+ */
+export function buildDataSourceOptions(db: DatabaseConfig, url: string): DataSourceOptions {
+  const embedded = db.type === 'pglite' || undefined;
+  const replicas = db.replicaUrls.map((u): PostgresConnectionCredentialsOptions => ({ url: u }));
+  return {
+    type: 'postgres',
+    ...(replicas.length > 0
+      ? { replication: { master: { url }, slaves: replicas, defaultMode: 'master' } }
+      : { url }),
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'migrations',
+    migrationsRun: false,
+    synchronize: false,
+    isolationLevel: 'READ COMMITTED',
+    applicationName: 'spajobs',
+    poolSize: db.poolSize + db.maxOverflow,
+    connectTimeoutMS: db.poolTimeoutSeconds * 1000,
+    logger: new TypeOrmPinoLogger(),
+    logging: ['error', 'warn', 'migration'],
+    maxQueryExecutionTime: 1000,
+    extra: {
+      min: db.poolSize,
+      idleTimeoutMillis: OVERFLOW_IDLE_MS,
+      maxLifetimeSeconds: db.recycleSeconds,
+      // Dead connections are noticed while idle and dropped from the pool (the seed's pre-ping).
+      keepAlive: true,
+      ...(embedded
+        ? {}
+        : {
+            statement_timeout: db.statementTimeoutMs,
+            idle_in_transaction_session_timeout: 60_000,
+          }),
+    },
+  };
+}
+
+/**
+ * A DataSource that owns the embedded server it talks to (if any) and stops it after
+ * its own connections are closed.
+ */
+export class AppDataSource extends DataSource {
+  constructor(
+    options: DataSourceOptions,
+    private readonly embeddedServer?: EmbeddedPostgres,
+  ) {
+    super(options);
+  }
+
+  get isEmbedded(): boolean {
+    return this.embeddedServer !== undefined;
+  }
+
+  override async destroy(): Promise<void> {
+    try {
+      if (this.isInitialized) await super.destroy();
+    } finally {
+      await this.embeddedServer?.stop();
+    }
+  }
+}
+
+export interface OpenOptions {
+  /** Apply pending migrations (under the advisory lock) before returning. */
+  migrate?: boolean;
+  /** Connections the embedded server must accept (all workers' pools, when it serves a cluster). */
+  embeddedMaxConnections?: number;
+}
+
+/** Starts the embedded server when configured, connects, and optionally migrates. */
+export async function openDataSource(
+  db: DatabaseConfig,
+  opts: OpenOptions = {},
+): Promise<AppDataSource> {
+  let server: EmbeddedPostgres | undefined;
+  let url = db.url;
+  if (db.type === 'pglite' && !url) {
+    server = await EmbeddedPostgres.start(
+      db.dataDir,
+      opts.embeddedMaxConnections ?? db.poolSize + db.maxOverflow + 10,
+    );
+    url = server.url;
+  }
+  if (!url) throw new Error('No database URL: set DATABASE_URL or DATABASE_TYPE=pglite');
+  const dataSource = new AppDataSource(buildDataSourceOptions(db, url), server);
+  try {
+    await dataSource.initialize();
+    if (opts.migrate) await runMigrations(dataSource, db.type === 'pglite');
+    return dataSource;
+  } catch (err) {
+    await dataSource.destroy().catch(() => undefined);
+    throw err;
+  }
+}

@@ -1,0 +1,25 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Page } from '../common/page.js';
+import { CityPageDto, ListCitiesQueryDto, StateListDto, type CityDto } from './dto/location.dto.js';
+import { LocationsService } from './locations.service.js';
+
+@ApiTags('locations')
+@Controller()
+export class LocationsController {
+  constructor(private readonly locations: LocationsService) {}
+
+  @Get('states')
+  @ApiOperation({ summary: 'All 50 states, by name (one page)' })
+  @ApiOkResponse({ type: StateListDto })
+  async states(): Promise<StateListDto> {
+    return { data: await this.locations.listStates(), nextCursor: null };
+  }
+
+  @Get('cities')
+  @ApiOperation({ summary: 'Cities by name; filter by state and name prefix' })
+  @ApiOkResponse({ type: CityPageDto })
+  cities(@Query() query: ListCitiesQueryDto): Promise<Page<CityDto>> {
+    return this.locations.listCities(query);
+  }
+}

@@ -1,0 +1,16 @@
+import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+
+@Entity({ name: 'states' })
+export class State {
+  @PrimaryGeneratedColumn()
+  id: number;
+
+  @Column({ type: 'char', length: 2 })
+  code: string;
+
+  @Column({ type: 'varchar', length: 64 })
+  name: string;
+
+  @Column({ type: 'varchar', length: 80 })
+  slug: string;
+}

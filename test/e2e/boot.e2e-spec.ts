@@ -1,0 +1,64 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, runServer } from '../support/process.js';
+import { waitFor } from '../support/wait.js';
+
+/** The built server, started the way `npm start` starts it. */
+describe('server process', () => {
+  it.each([
+    ['PORT', 'eighty'],
+    ['DATABASE_TYPE', 'mysql'],
+    ['RATE_LIMIT_PER_MINUTE', '-5'],
+  ])('refuses to boot with %s=%s and names the variable', async (name, value) => {
+    const server = runServer({ [name]: value });
+    expect(await server.exited).toBe(1);
+    expect(server.output()).toContain(name);
+  });
+
+  it('refuses to boot in production without a SECRET_KEY', async () => {
+    const server = runServer({ NODE_ENV: 'production', DATABASE_TYPE: 'postgresql' });
+    expect(await server.exited).toBe(1);
+    expect(server.output()).toContain('SECRET_KEY');
+  });
+
+  it('serves demo data on the embedded database and keeps it across a restart', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'spajobs-boot-'));
+    const port = await freePort();
+    const env = {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATA_DIR: join(dir, 'data'),
+      UPLOAD_DIR: join(dir, 'uploads'),
+    };
+    const base = `http://127.0.0.1:${port}`;
+    const ready = () =>
+      waitFor(
+        async () => (await fetch(`${base}/health/ready`).catch(() => null))?.status === 200,
+        60_000,
+      );
+    try {
+      const first = runServer(env);
+      expect(await ready()).toBe(true);
+      const states = (await (await fetch(`${base}/api/v1/states`)).json()) as { data: unknown[] };
+      expect(states.data).toHaveLength(50);
+      expect(first.output()).toContain('admin@spajobs.local');
+      // Nest re-raises the signal once its shutdown hooks ran; the released lock shows they did.
+      first.child.kill('SIGINT');
+      expect(await first.exited).toBe('SIGINT');
+      expect(existsSync(join(dir, 'data', 'pglite.pid'))).toBe(false);
+
+      const second = runServer(env);
+      expect(await ready()).toBe(true);
+      const again = (await (await fetch(`${base}/api/v1/states`)).json()) as { data: unknown[] };
+      expect(again.data).toHaveLength(50);
+      expect(second.output()).not.toContain('Demo data seeded');
+      second.child.kill('SIGTERM');
+      expect(await second.exited).toBe('SIGTERM');
+      expect(existsSync(join(dir, 'data', 'pglite.pid'))).toBe(false);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
