@@ -3,6 +3,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 /**
  * The whole domain: locations, categories, users, spas, jobs, applications.
  * Constraint and index names are explicit: error mapping and tests rely on them.
+ * created_at has millisecond precision so that keyset cursors round-trip exactly through
+ * JavaScript dates.
  */
 export class InitialSchema1795740000000 implements MigrationInterface {
   name = 'InitialSchema1795740000000';
@@ -52,8 +54,10 @@ export class InitialSchema1795740000000 implements MigrationInterface {
         phone         varchar(32),
         role          varchar(16)  NOT NULL DEFAULT 'job_seeker',
         is_active     boolean      NOT NULL DEFAULT true,
+        -- bumped to revoke every token issued before (password change)
+        token_version integer      NOT NULL DEFAULT 0,
         last_login_at timestamptz,
-        created_at    timestamptz  NOT NULL DEFAULT now(),
+        created_at    timestamptz(3) NOT NULL DEFAULT now(),
         updated_at    timestamptz  NOT NULL DEFAULT now(),
         CONSTRAINT ck_users_role CHECK (role IN ('job_seeker', 'employer', 'admin'))
       )`);
@@ -77,7 +81,7 @@ export class InitialSchema1795740000000 implements MigrationInterface {
         rating      numeric(3,2) NOT NULL DEFAULT 0,
         is_verified boolean      NOT NULL DEFAULT false,
         is_active   boolean      NOT NULL DEFAULT true,
-        created_at  timestamptz  NOT NULL DEFAULT now(),
+        created_at  timestamptz(3) NOT NULL DEFAULT now(),
         updated_at  timestamptz  NOT NULL DEFAULT now(),
         search_vector tsvector GENERATED ALWAYS AS (
           setweight(to_tsvector('english', coalesce(name, '')), 'A') ||
@@ -115,7 +119,7 @@ export class InitialSchema1795740000000 implements MigrationInterface {
         view_count      integer      NOT NULL DEFAULT 0,
         expires_at      timestamptz,
         created_by      integer      NOT NULL,
-        created_at      timestamptz  NOT NULL DEFAULT now(),
+        created_at      timestamptz(3) NOT NULL DEFAULT now(),
         updated_at      timestamptz  NOT NULL DEFAULT now(),
         search_vector tsvector GENERATED ALWAYS AS (
           setweight(to_tsvector('english', coalesce(title, '')), 'A') ||
@@ -166,7 +170,7 @@ export class InitialSchema1795740000000 implements MigrationInterface {
         cover_letter text,
         resume_file  varchar(80),
         resume_size  integer,
-        created_at   timestamptz NOT NULL DEFAULT now(),
+        created_at   timestamptz(3) NOT NULL DEFAULT now(),
         updated_at   timestamptz NOT NULL DEFAULT now(),
         CONSTRAINT fk_applications_job_id FOREIGN KEY (job_id) REFERENCES jobs (id),
         CONSTRAINT fk_applications_applicant_id FOREIGN KEY (applicant_id) REFERENCES users (id),

@@ -1,6 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
+import { ApplicationsModule } from './applications/applications.module.js';
+import { AuthModule } from './auth/auth.module.js';
 import { CategoriesModule } from './categories/categories.module.js';
 import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
 import { CommonModule } from './common/common.module.js';
@@ -10,7 +12,10 @@ import type { AppConfig } from './config/app-config.js';
 import { AppConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
+import { JobsModule } from './jobs/jobs.module.js';
 import { LocationsModule } from './locations/locations.module.js';
+import { SpasModule } from './spas/spas.module.js';
+import { UsersModule } from './users/users.module.js';
 
 @Module({})
 export class AppModule {
@@ -24,8 +29,13 @@ export class AppModule {
         DatabaseModule.forRoot(config),
         CommonModule,
         HealthModule.forRoot(config),
+        AuthModule,
+        UsersModule,
         LocationsModule,
         CategoriesModule,
+        SpasModule,
+        JobsModule,
+        ApplicationsModule,
       ],
       providers: [
         { provide: APP_PIPE, useFactory: createValidationPipe },

@@ -1,9 +1,11 @@
 import { Controller, Get } from '@nestjs/common';
+import { Public } from '../auth/decorators.js';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CategoriesService } from './categories.service.js';
 import { CategoryListDto } from './dto/category.dto.js';
 
 @ApiTags('categories')
+@Public()
 @Controller('job-categories')
 export class CategoriesController {
   constructor(private readonly categories: CategoriesService) {}

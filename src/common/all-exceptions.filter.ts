@@ -34,6 +34,13 @@ const DEFAULT_CODES: Record<number, string> = {
 
 function fromHttpException(exception: HttpException): Omit<ErrorBody, 'requestId' | 'error'> {
   const status = exception.getStatus();
+  if (exception.cause instanceof SyntaxError && status === 400) {
+    return {
+      statusCode: status,
+      code: 'INVALID_JSON',
+      message: `The request body is not valid JSON: ${exception.message}`,
+    };
+  }
   const response = exception.getResponse();
   if (typeof response === 'string')
     return { statusCode: status, message: response, code: DEFAULT_CODES[status] };

@@ -92,6 +92,20 @@ export function mapDatabaseError(err: unknown): MappedError | undefined {
             code: 'REFERENCE_NOT_FOUND',
             message: 'A referenced record does not exist',
           };
+    case '23502':
+      return {
+        status: HttpStatus.BAD_REQUEST,
+        code: 'VALIDATION_FAILED',
+        message: 'A required field is missing',
+      };
+    case '22001':
+    case '22003':
+    case '22P02':
+      return {
+        status: HttpStatus.BAD_REQUEST,
+        code: 'VALIDATION_FAILED',
+        message: 'A value is out of range or malformed',
+      };
     case '57014':
       return {
         status: HttpStatus.SERVICE_UNAVAILABLE,
@@ -101,4 +115,11 @@ export function mapDatabaseError(err: unknown): MappedError | undefined {
     default:
       return undefined;
   }
+}
+
+/** True when `err` is a unique violation of the named constraint. */
+export function isUniqueViolation(err: unknown, constraint: string): boolean {
+  if (!(err instanceof QueryFailedError)) return false;
+  const driver = err.driverError as PgError;
+  return driver.code === '23505' && driver.constraint === constraint;
 }

@@ -5,7 +5,12 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
+  IsDate,
+  isISO8601,
+  IsNumber,
   IsOptional,
+  IsUrl,
+  ValidateIf,
   IsString,
   Matches,
   Max,
@@ -20,7 +25,10 @@ import {
  */
 
 interface Common {
+  /** May be left out (undefined); null is still refused unless `nullable`. */
   optional?: boolean;
+  /** May be sent as null, to clear the value. */
+  nullable?: boolean;
   description?: string;
   example?: unknown;
 }
@@ -28,12 +36,18 @@ interface Common {
 const INTEGER_TEXT = /^-?\d{1,16}$/;
 
 function doc(opts: Common, schema: Record<string, unknown>) {
-  const base = { description: opts.description, example: opts.example, ...schema };
+  const base = {
+    description: opts.description,
+    example: opts.example,
+    nullable: opts.nullable,
+    ...schema,
+  };
   return opts.optional ? ApiPropertyOptional(base) : ApiProperty(base);
 }
 
 function optionalIf(opts: Common) {
-  return opts.optional ? [IsOptional()] : [];
+  if (opts.nullable) return [IsOptional()];
+  return opts.optional ? [ValidateIf((_: object, value: unknown) => value !== undefined)] : [];
 }
 
 /** An integer, from JSON or from a query string; "12abc", "1.5" and "" are refused, not coerced. */
@@ -93,5 +107,49 @@ export function EnumField(values: readonly string[], opts: Common = {}) {
     ...optionalIf(opts),
     IsIn(values, { message: ({ property }) => `${property} must be one of: ${values.join(', ')}` }),
     doc(opts, { enum: values }),
+  );
+}
+
+/** A decimal number with at most `decimals` places, from JSON or a query string. */
+export function NumberField(opts: Common & { min: number; max: number; decimals: number }) {
+  return applyDecorators(
+    Transform(({ value }: { value: unknown }) =>
+      typeof value === 'string' && /^-?\d{1,12}(\.\d{1,12})?$/.test(value.trim())
+        ? Number(value.trim())
+        : value,
+    ),
+    ...optionalIf(opts),
+    IsNumber({ allowNaN: false, allowInfinity: false, maxDecimalPlaces: opts.decimals }),
+    Min(opts.min),
+    Max(opts.max),
+    doc(opts, { type: 'number', minimum: opts.min, maximum: opts.max }),
+  );
+}
+
+/** An http(s) URL. */
+export function UrlField(opts: Common & { max: number }) {
+  return applyDecorators(
+    Transform(({ value }: { value: unknown }) =>
+      typeof value === 'string' ? value.trim() : value,
+    ),
+    ...optionalIf(opts),
+    MaxLength(opts.max),
+    IsUrl(
+      { protocols: ['http', 'https'], require_protocol: true },
+      { message: ({ property }) => `${property} must be an http(s) URL` },
+    ),
+    doc(opts, { type: 'string', format: 'uri', maxLength: opts.max }),
+  );
+}
+
+/** An ISO 8601 date-time (text in, Date out); anything else stays as sent and fails validation. */
+export function DateTimeField(opts: Common = {}) {
+  return applyDecorators(
+    Transform(({ value }: { value: unknown }) =>
+      typeof value === 'string' && isISO8601(value, { strict: true }) ? new Date(value) : value,
+    ),
+    ...optionalIf(opts),
+    IsDate({ message: ({ property }) => `${property} must be an ISO 8601 date-time` }),
+    doc(opts, { type: 'string', format: 'date-time' }),
   );
 }

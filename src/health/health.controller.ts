@@ -1,3 +1,4 @@
+import { Public } from '../auth/decorators.js';
 import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
@@ -15,6 +16,7 @@ import { HealthIndicators } from './health.indicators.js';
  */
 @ApiTags('health')
 @SkipThrottleAll()
+@Public()
 @Controller('health')
 export class HealthController {
   constructor(

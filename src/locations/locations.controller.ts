@@ -1,10 +1,12 @@
 import { Controller, Get, Query } from '@nestjs/common';
+import { Public } from '../auth/decorators.js';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Page } from '../common/page.js';
 import { CityPageDto, ListCitiesQueryDto, StateListDto, type CityDto } from './dto/location.dto.js';
 import { LocationsService } from './locations.service.js';
 
 @ApiTags('locations')
+@Public()
 @Controller()
 export class LocationsController {
   constructor(private readonly locations: LocationsService) {}

@@ -1,0 +1,82 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { AuthUser } from '../auth/auth-user.js';
+import { CurrentUser, Public, Roles } from '../auth/decorators.js';
+import { IdOrSlugPipe, IdPipe, type IdOrSlug } from '../common/id.pipe.js';
+import type { Page } from '../common/page.js';
+import { CreateJobDto, ListJobsQueryDto, UpdateJobDto } from './dto/job-input.dto.js';
+import { JobDto, JobPageDto, type JobSummaryDto } from './dto/job.dto.js';
+import { JobViewsService } from './job-views.service.js';
+import { JobsSearchService } from './jobs-search.service.js';
+import { JobsService } from './jobs.service.js';
+
+@ApiTags('jobs')
+@Controller('jobs')
+export class JobsController {
+  constructor(
+    private readonly jobs: JobsService,
+    private readonly search: JobsSearchService,
+    private readonly views: JobViewsService,
+  ) {}
+
+  @Get()
+  @Public()
+  @ApiOperation({
+    summary: 'Open jobs: filters, full-text q, sort newest|popular|salary, keyset pages',
+  })
+  @ApiOkResponse({ type: JobPageDto })
+  list(@Query() query: ListJobsQueryDto): Promise<Page<JobSummaryDto>> {
+    return this.search.list(query);
+  }
+
+  @Get(':idOrSlug')
+  @Public()
+  @ApiOperation({ summary: 'An open job by id or slug; counts one view' })
+  @ApiOkResponse({ type: JobDto })
+  async get(@Param('idOrSlug', IdOrSlugPipe) ref: IdOrSlug): Promise<JobDto> {
+    const job = await this.jobs.getOpen(ref);
+    this.views.record(job.id);
+    return job;
+  }
+
+  @Post()
+  @Roles('employer', 'admin')
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: 'Post a job on a spa the caller owns (admins: any spa; only admins set isFeatured)',
+  })
+  @ApiCreatedResponse({ type: JobDto })
+  create(@CurrentUser() user: AuthUser, @Body() dto: CreateJobDto): Promise<JobDto> {
+    return this.jobs.create(user, dto);
+  }
+
+  @Patch(':id')
+  @Roles('employer', 'admin')
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Update a job (its spa’s owner or admin)' })
+  @ApiOkResponse({ type: JobDto })
+  update(
+    @CurrentUser() user: AuthUser,
+    @Param('id', IdPipe) id: number,
+    @Body() dto: UpdateJobDto,
+  ): Promise<JobDto> {
+    return this.jobs.update(user, id, dto);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @Roles('employer', 'admin')
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Close a job (soft delete; its spa’s owner or admin)' })
+  @ApiNoContentResponse()
+  async remove(@CurrentUser() user: AuthUser, @Param('id', IdPipe) id: number): Promise<void> {
+    await this.jobs.remove(user, id);
+  }
+}
