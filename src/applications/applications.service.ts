@@ -173,7 +173,11 @@ export class ApplicationsService {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     if (query.cursor) {
       const [createdAt, id] = this.cursors.decode(query.cursor, ORDER, ['string', 'number']);
-      qb.andWhere('(a.created_at, a.id) < (:createdAt, :id)', { createdAt, id });
+      // own parameter names: `qb` already binds its filter (e.g. :id in mine()), which must not be overwritten
+      qb.andWhere('(a.created_at, a.id) < (:cursorCreatedAt, :cursorId)', {
+        cursorCreatedAt: createdAt,
+        cursorId: id,
+      });
     }
     const rows = await qb
       .orderBy('a.created_at', 'DESC')

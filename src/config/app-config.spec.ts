@@ -80,6 +80,14 @@ describe('loadConfig', () => {
     expect(c.database.url).toBe('postgresql://app:p%40ss%20word@db:6543/spajobs');
   });
 
+  it('refuses a RESUME_DIR inside the public UPLOAD_DIR', () => {
+    expect(() => loadConfig({ UPLOAD_DIR: '/srv/up', RESUME_DIR: '/srv/up/resumes' })).toThrow(/RESUME_DIR/);
+    expect(() => loadConfig({ UPLOAD_DIR: '/srv/up', RESUME_DIR: '/srv/up' })).toThrow(/RESUME_DIR/);
+    expect(loadConfig({ UPLOAD_DIR: '/srv/up', RESUME_DIR: '/srv/upload-private' }).uploads.resumeDir).toBe(
+      '/srv/upload-private',
+    );
+  });
+
   it('turns Redis on when REDIS_URL is given, unless REDIS_ENABLED=false', () => {
     expect(loadConfig({ REDIS_URL: 'redis://r:6379' }).redis.enabled).toBe(true);
     expect(loadConfig({ REDIS_URL: 'redis://r:6379', REDIS_ENABLED: 'false' }).redis.enabled).toBe(

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { validateEnvironment, type EnvironmentVariables } from './env.schema.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'fatal';
@@ -85,9 +85,20 @@ function postgresUrl(env: EnvironmentVariables): string {
  * Builds the typed configuration from raw environment variables. The only place
  * (with loadDotEnv) that reads the environment; a bad value throws naming the variable.
  */
+/** True when `inner` is `outer` or lies below it. */
+function within(inner: string, outer: string): boolean {
+  const rel = relative(outer, inner);
+  return rel === '' || (!rel.startsWith('..') && !rel.startsWith('/'));
+}
+
 export function loadConfig(rawEnv: Record<string, string | undefined> = process.env): AppConfig {
   const env = validateEnvironment(rawEnv);
   const isPostgres = env.DATABASE_TYPE === 'postgresql';
+  if (within(resolve(env.RESUME_DIR), resolve(env.UPLOAD_DIR))) {
+    throw new Error(
+      'Invalid configuration:\n  - RESUME_DIR must not lie inside UPLOAD_DIR: everything under UPLOAD_DIR is public',
+    );
+  }
   return {
     env: env.NODE_ENV,
     port: env.PORT,

@@ -7,11 +7,12 @@ export class TypeOrmPinoLogger implements TypeOrmLogger {
 
   logQuery(): void {}
 
+  /** Constraint violations (class 23) are expected outcomes, answered as 4xx: not errors. */
   logQueryError(error: string | Error, query: string): void {
-    this.logger.error(
-      { query: query.slice(0, 500) },
-      error instanceof Error ? error.message : error,
-    );
+    const code = (error as { code?: unknown }).code;
+    const message = error instanceof Error ? error.message : error;
+    if (typeof code === 'string' && code.startsWith('23')) this.logger.debug({ code }, message);
+    else this.logger.error({ query: query.slice(0, 500) }, message);
   }
 
   logQuerySlow(time: number, query: string): void {

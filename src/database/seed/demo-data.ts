@@ -178,6 +178,7 @@ export async function seedDemoData(runner: QueryRunner): Promise<boolean> {
       ],
     );
     await runner.commitTransaction();
+    await runner.query('ANALYZE users, spas, jobs');
     return true;
   } catch (err) {
     await runner.rollbackTransaction();
