@@ -1,9 +1,11 @@
 import 'reflect-metadata';
+import cluster from 'node:cluster';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { setupApp } from './app.setup.js';
+import { runPrimary } from './cluster.js';
 import { loadConfig, loadDotEnv, type AppConfig } from './config/app-config.js';
 
 async function bootstrap(config: AppConfig): Promise<void> {
@@ -17,7 +19,8 @@ async function bootstrap(config: AppConfig): Promise<void> {
   app
     .get(Logger)
     .log(
-      `spajobs listening on http://${config.host}:${config.port} (database: ${config.database.type})`,
+      `spajobs listening on http://${config.host}:${config.port} (database: ${config.database.type}, ` +
+        `redis: ${config.redis.enabled ? 'on' : 'off'}${cluster.isWorker ? `, worker ${cluster.worker?.id}` : ''})`,
       'Bootstrap',
     );
 }
@@ -30,7 +33,8 @@ try {
   console.error((err as Error).message);
   process.exit(1);
 }
-bootstrap(config).catch((err: unknown) => {
+const start = config.webConcurrency > 1 && cluster.isPrimary ? runPrimary(config) : bootstrap(config);
+start.catch((err: unknown) => {
   console.error('Failed to start:', err instanceof Error ? err.message : err);
   process.exit(1);
 });

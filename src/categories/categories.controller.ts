@@ -1,16 +1,16 @@
 import { Controller, Get } from '@nestjs/common';
-import { Public } from '../auth/decorators.js';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { HttpCached } from '../cache/http-cache.interceptor.js';
 import { CategoriesService } from './categories.service.js';
 import { CategoryListDto } from './dto/category.dto.js';
 
 @ApiTags('categories')
-@Public()
 @Controller('job-categories')
 export class CategoriesController {
   constructor(private readonly categories: CategoriesService) {}
 
   @Get()
+  @HttpCached('locations')
   @ApiOperation({ summary: 'All job categories, by name (one page)' })
   @ApiOkResponse({ type: CategoryListDto })
   async list(): Promise<CategoryListDto> {

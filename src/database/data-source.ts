@@ -107,6 +107,8 @@ export async function openDataSource(
   try {
     await dataSource.initialize();
     if (opts.migrate) await runMigrations(dataSource, db.type === 'pglite');
+    // PGlite runs no autovacuum: without statistics the planner ignores the listing indexes
+    if (server) await dataSource.query('ANALYZE');
     return dataSource;
   } catch (err) {
     await dataSource.destroy().catch(() => undefined);

@@ -42,6 +42,7 @@ export class HealthController {
     return this.run([
       () => this.indicators.database(),
       () => this.indicators.migrations(),
+      () => this.indicators.redis(),
       () => this.indicators.memory(),
     ]);
   }

@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { DataSource } from 'typeorm';
 import { pendingMigrations } from '../database/migrator.js';
+import { RedisService } from '../redis/redis.service.js';
 
 const DATABASE_TIMEOUT_MS = 2000;
 const HEAP_DEGRADED_RATIO = 0.85;
@@ -15,6 +16,7 @@ export class HealthIndicators {
   constructor(
     private readonly indicators: HealthIndicatorService,
     private readonly dataSource: DataSource,
+    private readonly redisService: RedisService,
   ) {}
 
   database() {
@@ -36,6 +38,15 @@ export class HealthIndicators {
     } catch {
       return session.down({ message: 'cannot read the migrations table' });
     }
+  }
+
+  /** The cache and the rate limiter fall back to memory without Redis: an outage degrades, never fails. */
+  async redis() {
+    const session = this.indicators.check('redis');
+    if (!this.redisService.enabled) return session.up({ enabled: false, mode: 'memory' });
+    return (await this.redisService.ping())
+      ? session.up({ enabled: true })
+      : session.degraded({ enabled: true, message: 'unreachable; cache and rate limits run from memory' });
   }
 
   memory() {

@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '../config/app-config.js';
+import type { IdOrSlug } from '../common/id.pipe.js';
 import { APP_CONFIG } from '../config/config.module.js';
 
 /**
@@ -14,11 +15,14 @@ import { APP_CONFIG } from '../config/config.module.js';
  * one UPDATE per flush (timer and graceful shutdown). Increments are relative, so any number of
  * processes and servers can flush independently; a failed flush keeps its counts for the next.
  * A process killed without a graceful shutdown loses at most one interval of views.
+ * Views are recorded by the id or slug the client asked for (a cached response has no row to
+ * look at); the flush resolves slugs.
  */
 @Injectable()
 export class JobViewsService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(JobViewsService.name);
-  private pending = new Map<number, number>();
+  /** Views by job id (digits) or slug. */
+  private pending = new Map<string, number>();
   private timer?: NodeJS.Timeout;
   private flushing: Promise<void> = Promise.resolve();
 
@@ -27,8 +31,9 @@ export class JobViewsService implements OnApplicationBootstrap, OnApplicationShu
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  record(jobId: number): void {
-    this.pending.set(jobId, (this.pending.get(jobId) ?? 0) + 1);
+  record(ref: IdOrSlug): void {
+    const key = ref.id !== undefined ? String(ref.id) : ref.slug;
+    this.pending.set(key, (this.pending.get(key) ?? 0) + 1);
   }
 
   get pendingViews(): number {
@@ -49,9 +54,13 @@ export class JobViewsService implements OnApplicationBootstrap, OnApplicationShu
     this.pending = new Map();
     try {
       await this.dataSource.query(
-        `UPDATE jobs SET view_count = view_count + v.n
-         FROM unnest($1::int[], $2::int[]) AS v(id, n)
-         WHERE jobs.id = v.id`,
+        `WITH x AS (SELECT * FROM unnest($1::text[], $2::int[]) AS x(ref, n)),
+              v AS (SELECT x.ref::int AS id, x.n FROM x WHERE x.ref ~ '^[0-9]+$'
+                    UNION ALL
+                    SELECT j.id, x.n FROM x JOIN jobs j ON j.slug = x.ref)
+         UPDATE jobs SET view_count = view_count + s.n
+         FROM (SELECT id, sum(n)::int AS n FROM v GROUP BY id) AS s
+         WHERE jobs.id = s.id`,
         [[...batch.keys()], [...batch.values()]],
       );
     } catch (err) {

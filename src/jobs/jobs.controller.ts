@@ -8,12 +8,13 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { AuthUser } from '../auth/auth-user.js';
-import { CurrentUser, Public, Roles } from '../auth/decorators.js';
+import { CurrentUser, Roles } from '../auth/decorators.js';
+import { HttpCached } from '../cache/http-cache.interceptor.js';
 import { IdOrSlugPipe, IdPipe, type IdOrSlug } from '../common/id.pipe.js';
 import type { Page } from '../common/page.js';
 import { CreateJobDto, ListJobsQueryDto, UpdateJobDto } from './dto/job-input.dto.js';
 import { JobDto, JobPageDto, type JobSummaryDto } from './dto/job.dto.js';
-import { JobViewsService } from './job-views.service.js';
+import { CountView } from './count-view.interceptor.js';
 import { JobsSearchService } from './jobs-search.service.js';
 import { JobsService } from './jobs.service.js';
 
@@ -23,11 +24,10 @@ export class JobsController {
   constructor(
     private readonly jobs: JobsService,
     private readonly search: JobsSearchService,
-    private readonly views: JobViewsService,
   ) {}
 
   @Get()
-  @Public()
+  @HttpCached('jobs')
   @ApiOperation({
     summary: 'Open jobs: filters, full-text q, sort newest|popular|salary, keyset pages',
   })
@@ -37,13 +37,12 @@ export class JobsController {
   }
 
   @Get(':idOrSlug')
-  @Public()
-  @ApiOperation({ summary: 'An open job by id or slug; counts one view' })
+  @HttpCached('jobs')
+  @CountView()
+  @ApiOperation({ summary: 'An open job by id or slug; counts one view (cached or not)' })
   @ApiOkResponse({ type: JobDto })
-  async get(@Param('idOrSlug', IdOrSlugPipe) ref: IdOrSlug): Promise<JobDto> {
-    const job = await this.jobs.getOpen(ref);
-    this.views.record(job.id);
-    return job;
+  get(@Param('idOrSlug', IdOrSlugPipe) ref: IdOrSlug): Promise<JobDto> {
+    return this.jobs.getOpen(ref);
   }
 
   @Post()

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { CategoriesModule } from '../categories/categories.module.js';
 import { LocationsModule } from '../locations/locations.module.js';
 import { SpasModule } from '../spas/spas.module.js';
+import { CountViewInterceptor } from './count-view.interceptor.js';
 import { JobViewsService } from './job-views.service.js';
 import { Job } from './job.entity.js';
 import { JobsSearchService } from './jobs-search.service.js';
@@ -12,7 +13,7 @@ import { JobsService } from './jobs.service.js';
 @Module({
   imports: [TypeOrmModule.forFeature([Job]), SpasModule, CategoriesModule, LocationsModule],
   controllers: [JobsController],
-  providers: [JobsService, JobsSearchService, JobViewsService],
+  providers: [JobsService, JobsSearchService, JobViewsService, CountViewInterceptor],
   exports: [JobsService, JobsSearchService, JobViewsService],
 })
 export class JobsModule {}

@@ -8,6 +8,7 @@ import {
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { isAdmin, type AuthUser } from '../auth/auth-user.js';
+import { CacheService } from '../cache/cache.service.js';
 import { CategoriesService } from '../categories/categories.service.js';
 import { isUniqueViolation } from '../common/db-errors.js';
 import { definedOnly } from '../common/defined.js';
@@ -37,6 +38,7 @@ export class JobsService {
     private readonly spas: SpasService,
     private readonly categories: CategoriesService,
     private readonly locations: LocationsService,
+    private readonly cache: CacheService,
   ) {}
 
   async create(actor: AuthUser, dto: CreateJobDto): Promise<JobDto> {
@@ -75,6 +77,7 @@ export class JobsService {
         }),
       true,
     );
+    await this.cache.invalidate('jobs');
     return this.view(inserted.identifiers[0].id as number);
   }
 
@@ -88,7 +91,10 @@ export class JobsService {
     checkExpiry(dto.expiresAt);
     if (dto.categoryId !== undefined) await this.categories.assertExists(dto.categoryId);
     const changes = definedOnly(dto);
-    if (Object.keys(changes).length > 0) await this.jobs.update({ id }, changes);
+    if (Object.keys(changes).length > 0) {
+      await this.jobs.update({ id }, changes);
+      await this.cache.invalidate('jobs');
+    }
     return this.view(id);
   }
 
@@ -96,6 +102,7 @@ export class JobsService {
   async remove(actor: AuthUser, id: number): Promise<void> {
     await this.manageable(actor, id);
     await this.jobs.update({ id }, { isActive: false });
+    await this.cache.invalidate('jobs');
   }
 
   /** An open job (active, unexpired, active spa), by id or slug. */

@@ -1,17 +1,17 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { Public } from '../auth/decorators.js';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { HttpCached } from '../cache/http-cache.interceptor.js';
 import type { Page } from '../common/page.js';
 import { CityPageDto, ListCitiesQueryDto, StateListDto, type CityDto } from './dto/location.dto.js';
 import { LocationsService } from './locations.service.js';
 
 @ApiTags('locations')
-@Public()
 @Controller()
 export class LocationsController {
   constructor(private readonly locations: LocationsService) {}
 
   @Get('states')
+  @HttpCached('locations')
   @ApiOperation({ summary: 'All 50 states, by name (one page)' })
   @ApiOkResponse({ type: StateListDto })
   async states(): Promise<StateListDto> {
@@ -19,6 +19,7 @@ export class LocationsController {
   }
 
   @Get('cities')
+  @HttpCached('locations')
   @ApiOperation({ summary: 'Cities by name; filter by state and name prefix' })
   @ApiOkResponse({ type: CityPageDto })
   cities(@Query() query: ListCitiesQueryDto): Promise<Page<CityDto>> {

@@ -1,6 +1,7 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
+import { CacheResult } from '../cache/cache-result.decorator.js';
 import { CursorCodec } from '../common/cursor.js';
 import { escapeLike } from '../common/like.js';
 import { DEFAULT_PAGE_SIZE, toPage, type Page } from '../common/page.js';
@@ -54,7 +55,8 @@ export class LocationsService {
     );
   }
 
-  /** The city with its state id, or 404 naming the field. */
+  /** The city with its state id, or 404 naming the field. Cached: reference data. */
+  @CacheResult({ tags: ['locations'] })
   async getCity(cityId: number): Promise<City> {
     const city = await this.cities.findOneBy({ id: cityId });
     if (!city)

@@ -23,7 +23,8 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { AuthUser } from '../auth/auth-user.js';
-import { CurrentUser, Public, Roles } from '../auth/decorators.js';
+import { CurrentUser, Roles } from '../auth/decorators.js';
+import { HttpCached } from '../cache/http-cache.interceptor.js';
 import { IdOrSlugPipe, IdPipe, type IdOrSlug } from '../common/id.pipe.js';
 import type { Page } from '../common/page.js';
 import type { IncomingFile } from '../uploads/uploads.service.js';
@@ -42,7 +43,7 @@ export class SpasController {
   constructor(private readonly spas: SpasService) {}
 
   @Get()
-  @Public()
+  @HttpCached('spas')
   @ApiOperation({
     summary: 'Active spas; filter by state, city, rating, words; sort newest or rating',
   })
@@ -52,7 +53,7 @@ export class SpasController {
   }
 
   @Get(':idOrSlug')
-  @Public()
+  @HttpCached('spas')
   @ApiOperation({ summary: 'An active spa by id or slug' })
   @ApiOkResponse({ type: SpaDto })
   get(@Param('idOrSlug', IdOrSlugPipe) ref: IdOrSlug): Promise<SpaDto> {

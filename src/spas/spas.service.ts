@@ -7,6 +7,7 @@ import {
 import { InjectRepository } from '@nestjs/typeorm';
 import { DataSource, type Repository } from 'typeorm';
 import { isAdmin, type AuthUser } from '../auth/auth-user.js';
+import { CacheService } from '../cache/cache.service.js';
 import { CursorCodec } from '../common/cursor.js';
 import { definedOnly } from '../common/defined.js';
 import { isUniqueViolation } from '../common/db-errors.js';
@@ -40,6 +41,7 @@ export class SpasService {
     private readonly locations: LocationsService,
     private readonly uploads: UploadsService,
     private readonly cursors: CursorCodec,
+    private readonly cache: CacheService,
   ) {}
 
   async create(actor: AuthUser, dto: CreateSpaDto): Promise<SpaDto> {
@@ -59,6 +61,7 @@ export class SpasService {
           stateId: city.stateId,
         }),
     );
+    await this.cache.invalidate('spas');
     return this.view(spa.identifiers[0].id as number);
   }
 
@@ -89,6 +92,8 @@ export class SpasService {
         ]);
       }
     });
+    // job payloads embed their spa (name, rating, verification, location)
+    await this.cache.invalidate('spas', 'jobs');
     return this.view(id);
   }
 
@@ -96,23 +101,27 @@ export class SpasService {
   async remove(actor: AuthUser, id: number): Promise<void> {
     await this.manageable(actor, id);
     await this.spas.update({ id }, { isActive: false });
+    await this.cache.invalidate('spas', 'jobs');
   }
 
   async addImage(actor: AuthUser, id: number, file: IncomingFile | undefined): Promise<string> {
     await this.manageable(actor, id);
     const url = await this.uploads.storeImage(file, 'spas');
-    const appended = await this.dataSource.query<Array<{ id: number }>>(
-      `UPDATE spas SET images = array_append(images, $1), updated_at = now()
-       WHERE id = $2 AND cardinality(images) < $3 RETURNING id`,
-      [url, id, MAX_IMAGES],
-    );
-    if (appended.length === 0) {
+    // conditional, so concurrent uploads cannot push a spa past MAX_IMAGES
+    const appended = await this.spas
+      .createQueryBuilder()
+      .update()
+      .set({ images: () => 'array_append(images, :url)' })
+      .where('id = :id AND cardinality(images) < :max', { id, url, max: MAX_IMAGES })
+      .execute();
+    if (!appended.affected) {
       await this.uploads.removeImage(url);
       throw new ConflictException({
         message: `A spa has at most ${MAX_IMAGES} images`,
         code: 'TOO_MANY_IMAGES',
       });
     }
+    await this.cache.invalidate('spas');
     return url;
   }
 

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,8 +41,8 @@ export function databaseUrlOf(db: DataSource): string {
 
 /**
  * Boots the real AppModule with the same setupApp as main.ts and the real migrations, on a
- * fresh database (PGlite, or PostgreSQL when DATABASE_URL is set). Rate limits and demo data
- * are off unless a test turns them on.
+ * fresh database (PGlite, or PostgreSQL when DATABASE_URL is set) and, when REDIS_URL is set,
+ * with Redis. Rate limits and demo data are off unless a test turns them on.
  */
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const shared = options.shareWith;
@@ -58,6 +59,9 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
         UPLOAD_DIR: join(files!, 'uploads'),
         RESUME_DIR: join(files!, 'resumes'),
         SECRET_KEY: 'test-secret-key-0123456789abcdef',
+        // With REDIS_URL (CI) every app uses that Redis, under a key prefix of its own.
+        ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
+        REDIS_KEY_PREFIX: `t${randomBytes(4).toString('hex')}:`,
       };
   Object.assign(env, options.env);
   const config = loadConfig(env);

@@ -1,0 +1,263 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createClient } from '@redis/client';
+import autocannon from 'autocannon';
+import * as hdr from 'hdr-histogram-js';
+import pg from 'pg';
+import { CACHE_TAGS, cacheVersionKey } from '../src/cache/cache-tags.js';
+import { buildWorkload, clientAddresses, type Workload } from './workload.js';
+
+/**
+ * `npm run bench`: builds (or reuses) the 200k-job PostgreSQL dataset, starts the built server
+ * with Redis, TRUST_PROXY and WEB_CONCURRENCY, and drives two phases, each cache-cold then warm:
+ *   capacity: CONNECTIONS connections sending back to back;
+ *   users:    CONNECTIONS connections each sending one request per second.
+ * Prints requests/s, latency percentiles, non-2xx, errors and peak memory per process, and
+ * writes them to bench/results/. Targets 127.0.0.1 only.
+ */
+
+const { values: args } = parseArgs({
+  options: {
+    jobs: { type: 'string', default: '200000' },
+    duration: { type: 'string', default: '30' },
+    connections: { type: 'string', default: '1000' },
+    workers: { type: 'string', default: process.env.WEB_CONCURRENCY ?? '2' },
+    phases: { type: 'string', default: 'capacity,users' },
+    'database-url': { type: 'string', default: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/spajobs_bench' },
+    'redis-url': { type: 'string', default: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379' },
+  },
+});
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const RESULTS = join(ROOT, 'bench', 'results');
+const duration = Number(args.duration);
+const connections = Number(args.connections);
+const webConcurrency = Number(args.workers);
+const databaseUrl = args['database-url']!;
+const redisUrl = args['redis-url']!;
+
+interface PhaseResult {
+  phase: string;
+  cache: 'cold' | 'warm';
+  requests: number;
+  rps: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  peakRssMb: Record<string, number>;
+}
+
+function log(msg: string): void {
+  console.log(`[bench] ${msg}`);
+}
+
+async function ensureDatabase(): Promise<void> {
+  const url = new URL(databaseUrl);
+  const name = url.pathname.slice(1);
+  url.pathname = '/postgres';
+  const admin = new pg.Client({ connectionString: url.toString() });
+  await admin.connect();
+  const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+  if (exists.rowCount === 0) await admin.query(`CREATE DATABASE "${name.replace(/"/g, '')}"`);
+  await admin.end();
+}
+
+function run(cmd: string[], env: NodeJS.ProcessEnv): void {
+  const r = spawnSync(process.execPath, cmd, { env, stdio: 'inherit', cwd: ROOT });
+  if (r.status !== 0) throw new Error(`${cmd.join(' ')} failed`);
+}
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+async function waitReady(base: string, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error('the server exited during boot');
+    const ok = await fetch(`${base}/health/ready`).then((r) => r.ok, () => false);
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error('the server did not become ready');
+}
+
+/** The server's processes: the primary and its workers. */
+function processTree(pid: number): number[] {
+  const children = spawnSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .map((s) => Number(s.trim()))
+    .filter(Boolean);
+  return [pid, ...children];
+}
+
+function rssMb(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Math.round(Number(m[1]) / 1024) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+async function makeCold(prefix: string): Promise<void> {
+  const client = createClient({ url: redisUrl });
+  await client.connect();
+  for (const tag of CACHE_TAGS) await client.incr(`${prefix}${cacheVersionKey(tag)}`);
+  client.destroy();
+}
+
+async function drive(
+  base: string,
+  workload: Workload,
+  phase: 'capacity' | 'users',
+  cache: 'cold' | 'warm',
+  serverPid: number,
+): Promise<PhaseResult> {
+  const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000, numberOfSignificantValueDigits: 3 });
+  const peak: Record<string, number> = {};
+  const sampler = setInterval(() => {
+    processTree(serverPid).forEach((pid, i) => {
+      const label = i === 0 ? (webConcurrency > 1 ? 'primary' : 'server') : `worker${i}`;
+      peak[label] = Math.max(peak[label] ?? 0, rssMb(pid));
+    });
+  }, 500);
+  let n = 0;
+  const options: autocannon.Options = {
+    url: base,
+    connections,
+    duration,
+    timeout: 10,
+    ...(phase === 'users' ? { connectionRate: 1 } : {}),
+    requests: [
+      {
+        method: 'GET',
+        setupRequest: (req) => {
+          n++;
+          const i = (n * 2654435761) >>> 0;
+          return {
+            ...req,
+            path: workload.paths[i % workload.paths.length],
+            headers: {
+              'x-forwarded-for': workload.clients[(i >>> 5) % workload.clients.length],
+              'accept-encoding': 'gzip',
+            },
+          };
+        },
+      },
+    ],
+  };
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon(options, (err, res) => (err ? reject(err as Error) : resolve(res)));
+    instance.on('response', (_client, _status, _bytes, responseTime) => histogram.recordValue(Math.max(1, responseTime)));
+  });
+  clearInterval(sampler);
+  const total = result.requests.total;
+  return {
+    phase,
+    cache,
+    requests: total,
+    rps: Math.round(total / duration),
+    p50: histogram.getValueAtPercentile(50),
+    p95: histogram.getValueAtPercentile(95),
+    p99: histogram.getValueAtPercentile(99),
+    max: histogram.maxValue,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    peakRssMb: peak,
+  };
+}
+
+async function main(): Promise<void> {
+  mkdirSync(RESULTS, { recursive: true });
+  const baseEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' };
+  const dbEnv = { ...baseEnv, DATABASE_TYPE: 'postgresql', DATABASE_URL: databaseUrl, SEED_DEMO_DATA: 'false', LOG_LEVEL: 'WARNING' };
+
+  await ensureDatabase();
+  log(`dataset: ${args.jobs} jobs in ${databaseUrl}`);
+  const seedStart = Date.now();
+  run(['dist/src/cli/seed.js', '--jobs', args.jobs!], dbEnv);
+  log(`dataset ready in ${((Date.now() - seedStart) / 1000).toFixed(1)} s`);
+
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const prefix = `bench${Date.now()}:`;
+  const server = spawn(process.execPath, ['dist/src/main.js'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: {
+      ...dbEnv,
+      NODE_ENV: 'production',
+      SECRET_KEY: randomBytes(32).toString('hex'),
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      REDIS_URL: redisUrl,
+      REDIS_KEY_PREFIX: prefix,
+      TRUST_PROXY: 'loopback',
+      WEB_CONCURRENCY: String(webConcurrency),
+      UPLOAD_DIR: join(RESULTS, 'uploads'),
+      RESUME_DIR: join(RESULTS, 'resumes'),
+    },
+  });
+  try {
+    await waitReady(base, server);
+    log(`server ready: WEB_CONCURRENCY=${webConcurrency}, Redis on, TRUST_PROXY=loopback`);
+    const workload = await buildWorkload(databaseUrl, base, clientAddresses());
+    log(`workload: ${workload.paths.length} requests over ${workload.clients.length} clients`);
+
+    const results: PhaseResult[] = [];
+    for (const phase of args.phases!.split(',') as Array<'capacity' | 'users'>) {
+      for (const cache of ['cold', 'warm'] as const) {
+        if (cache === 'cold') await makeCold(prefix);
+        log(`${phase} (${cache} cache): ${connections} connections for ${duration} s…`);
+        const r = await drive(base, workload, phase, cache, server.pid!);
+        results.push(r);
+        log(
+          `${phase}/${cache}: ${r.rps} req/s, p50 ${r.p50} ms, p95 ${r.p95} ms, p99 ${r.p99} ms, ` +
+            `non-2xx ${r.non2xx}, errors ${r.errors}, timeouts ${r.timeouts}, peak RSS ${JSON.stringify(r.peakRssMb)}`,
+        );
+      }
+    }
+    const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+    const file = join(RESULTS, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+    writeFileSync(file, JSON.stringify({ machine, args, results }, null, 2));
+    console.table(
+      results.map((r) => ({
+        phase: `${r.phase}/${r.cache}`,
+        'req/s': r.rps,
+        'p50 ms': r.p50,
+        'p95 ms': r.p95,
+        'p99 ms': r.p99,
+        'non-2xx': r.non2xx,
+        errors: r.errors + r.timeouts,
+        'peak RSS MB': Object.entries(r.peakRssMb)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', '),
+      })),
+    );
+    log(`machine: ${machine}; results in ${file}`);
+  } finally {
+    server.kill('SIGTERM');
+    await new Promise((r) => server.once('exit', r));
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,29 @@
+import {
+  Injectable,
+  UseInterceptors,
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
+} from '@nestjs/common';
+import type { Request } from 'express';
+import { tap, type Observable } from 'rxjs';
+import { IdOrSlugPipe } from '../common/id.pipe.js';
+import { JobViewsService } from './job-views.service.js';
+
+/**
+ * Counts a view for every successful job detail response, cached or not. Declare it below
+ * @HttpCached so that it wraps the cache (interceptors listed later on a method run outside).
+ */
+@Injectable()
+export class CountViewInterceptor implements NestInterceptor {
+  private readonly parse = new IdOrSlugPipe();
+
+  constructor(private readonly views: JobViewsService) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const req = context.switchToHttp().getRequest<Request<{ idOrSlug: string }>>();
+    return next.handle().pipe(tap(() => this.views.record(this.parse.transform(req.params.idOrSlug))));
+  }
+}
+
+export const CountView = () => UseInterceptors(CountViewInterceptor);

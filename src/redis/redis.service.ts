@@ -1,0 +1,103 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { createClient } from '@redis/client';
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+
+/** Every command gives up after this long, so a dead or stalled Redis never stalls a request. */
+export const REDIS_COMMAND_TIMEOUT_MS = 250;
+const CONNECT_TIMEOUT_MS = 1000;
+
+function buildClient(url: string) {
+  return createClient({
+    url,
+    disableOfflineQueue: true,
+    commandOptions: { timeout: REDIS_COMMAND_TIMEOUT_MS },
+    socket: {
+      connectTimeout: CONNECT_TIMEOUT_MS,
+      reconnectStrategy: (retries: number) => Math.min(50 * 2 ** Math.min(retries, 6), 2000),
+    },
+  });
+}
+
+export type RedisClient = ReturnType<typeof buildClient>;
+/** How long boot waits for a first connection before serving from memory. */
+const BOOT_WAIT_MS = 1500;
+
+/**
+ * The process's one Redis connection (cache, cache versions, rate limits), built to fail fast:
+ * no offline queue (a command sent while disconnected is refused at once), a per-command
+ * timeout, and endless background reconnection with backoff. Callers check `ready` and treat
+ * any error as "Redis unavailable", falling back to memory.
+ */
+@Injectable()
+export class RedisService implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('Redis');
+  readonly client?: RedisClient;
+  private readonly reconnectListeners: Array<() => void> = [];
+  private readonly readyListeners: Array<() => void> = [];
+  private wasReady = false;
+  private outageLogged = false;
+
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+    if (!config.redis.enabled) return;
+    const client = buildClient(config.redis.url);
+    client.on('error', (err: Error) => {
+      if (this.outageLogged) return;
+      this.outageLogged = true;
+      this.logger.warn(`Redis unavailable (${err.message}); serving from memory until it returns`);
+    });
+    client.on('ready', () => {
+      if (this.outageLogged || !this.wasReady) this.logger.log('Redis connected');
+      const recovered = this.wasReady && this.outageLogged;
+      this.wasReady = true;
+      this.outageLogged = false;
+      for (const listener of this.readyListeners) listener();
+      if (recovered) for (const listener of this.reconnectListeners) listener();
+    });
+    this.client = client;
+  }
+
+  get enabled(): boolean {
+    return this.client !== undefined;
+  }
+
+  /** Connected and accepting commands right now. */
+  get ready(): boolean {
+    return this.client?.isReady ?? false;
+  }
+
+  /** Namespaced key: several apps (or test runs) can share one Redis. */
+  key(name: string): string {
+    return `${this.config.redis.keyPrefix}${name}`;
+  }
+
+  /** Called on every (re)connection. */
+  onReady(listener: () => void): void {
+    this.readyListeners.push(listener);
+  }
+
+  /** Called when Redis comes back after an outage (not on the first connection). */
+  onReconnect(listener: () => void): void {
+    this.reconnectListeners.push(listener);
+  }
+
+  async onModuleInit(): Promise<void> {
+    if (!this.client) return;
+    const connecting = this.client.connect().catch(() => undefined);
+    await Promise.race([connecting, new Promise((r) => setTimeout(r, BOOT_WAIT_MS).unref())]);
+    if (!this.ready) this.logger.warn('Redis not reachable at boot; serving from memory until it is');
+  }
+
+  async ping(): Promise<boolean> {
+    if (!this.ready) return false;
+    try {
+      return (await this.client!.ping()) === 'PONG';
+    } catch {
+      return false;
+    }
+  }
+
+  onApplicationShutdown(): void {
+    if (this.client?.isOpen) this.client.destroy();
+  }
+}
