@@ -28,8 +28,14 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '1000' },
     workers: { type: 'string', default: process.env.WEB_CONCURRENCY ?? '2' },
     phases: { type: 'string', default: 'capacity,users' },
-    'database-url': { type: 'string', default: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/spajobs_bench' },
-    'redis-url': { type: 'string', default: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379' },
+    'database-url': {
+      type: 'string',
+      default: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/spajobs_bench',
+    },
+    'redis-url': {
+      type: 'string',
+      default: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
+    },
   },
 });
 
@@ -38,8 +44,8 @@ const RESULTS = join(ROOT, 'bench', 'results');
 const duration = Number(args.duration);
 const connections = Number(args.connections);
 const webConcurrency = Number(args.workers);
-const databaseUrl = args['database-url']!;
-const redisUrl = args['redis-url']!;
+const databaseUrl = args['database-url'];
+const redisUrl = args['redis-url'];
 
 interface PhaseResult {
   phase: string;
@@ -89,7 +95,10 @@ async function waitReady(base: string, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error('the server exited during boot');
-    const ok = await fetch(`${base}/health/ready`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${base}/health/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return;
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -128,7 +137,11 @@ async function drive(
   cache: 'cold' | 'warm',
   serverPid: number,
 ): Promise<PhaseResult> {
-  const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000, numberOfSignificantValueDigits: 3 });
+  const histogram = hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 120_000,
+    numberOfSignificantValueDigits: 3,
+  });
   const peak: Record<string, number> = {};
   const sampler = setInterval(() => {
     processTree(serverPid).forEach((pid, i) => {
@@ -163,7 +176,9 @@ async function drive(
   };
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(options, (err, res) => (err ? reject(err as Error) : resolve(res)));
-    instance.on('response', (_client, _status, _bytes, responseTime) => histogram.recordValue(Math.max(1, responseTime)));
+    instance.on('response', (_client, _status, _bytes, responseTime) =>
+      histogram.recordValue(Math.max(1, responseTime)),
+    );
   });
   clearInterval(sampler);
   const total = result.requests.total;
@@ -186,12 +201,18 @@ async function drive(
 async function main(): Promise<void> {
   mkdirSync(RESULTS, { recursive: true });
   const baseEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' };
-  const dbEnv = { ...baseEnv, DATABASE_TYPE: 'postgresql', DATABASE_URL: databaseUrl, SEED_DEMO_DATA: 'false', LOG_LEVEL: 'WARNING' };
+  const dbEnv = {
+    ...baseEnv,
+    DATABASE_TYPE: 'postgresql',
+    DATABASE_URL: databaseUrl,
+    SEED_DEMO_DATA: 'false',
+    LOG_LEVEL: 'WARNING',
+  };
 
   await ensureDatabase();
   log(`dataset: ${args.jobs} jobs in ${databaseUrl}`);
   const seedStart = Date.now();
-  run(['dist/src/cli/seed.js', '--jobs', args.jobs!], dbEnv);
+  run(['dist/src/cli/seed.js', '--jobs', args.jobs], dbEnv);
   log(`dataset ready in ${((Date.now() - seedStart) / 1000).toFixed(1)} s`);
 
   const port = await freePort();
@@ -221,7 +242,7 @@ async function main(): Promise<void> {
     log(`workload: ${workload.paths.length} requests over ${workload.clients.length} clients`);
 
     const results: PhaseResult[] = [];
-    for (const phase of args.phases!.split(',') as Array<'capacity' | 'users'>) {
+    for (const phase of args.phases.split(',') as Array<'capacity' | 'users'>) {
       for (const cache of ['cold', 'warm'] as const) {
         if (cache === 'cold') await makeCold(prefix);
         log(`${phase} (${cache} cache): ${connections} connections for ${duration} s…`);

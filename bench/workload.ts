@@ -30,10 +30,17 @@ function chooser(seed: number) {
 }
 
 export function clientAddresses(): string[] {
-  return Array.from({ length: CLIENTS }, (_, i) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
+  return Array.from(
+    { length: CLIENTS },
+    (_, i) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+  );
 }
 
-export async function buildWorkload(databaseUrl: string, baseUrl: string, clients: string[]): Promise<Workload> {
+export async function buildWorkload(
+  databaseUrl: string,
+  baseUrl: string,
+  clients: string[],
+): Promise<Workload> {
   const db = new pg.Client({ connectionString: databaseUrl });
   await db.connect();
   const ids = async (sql: string) => (await db.query<{ id: number }>(sql)).rows.map((r) => r.id);
@@ -42,8 +49,12 @@ export async function buildWorkload(databaseUrl: string, baseUrl: string, client
     ids(`SELECT DISTINCT city_id AS id FROM jobs`),
     ids(`SELECT id FROM job_categories`),
     ids(`SELECT id FROM spas WHERE is_active ORDER BY id LIMIT 2000`),
-    ids(`SELECT id FROM jobs WHERE is_active AND expires_at IS NULL ORDER BY (id * 7919) % 100003 LIMIT 3000`),
-    db.query<{ slug: string }>(`SELECT slug FROM jobs WHERE is_active AND expires_at IS NULL ORDER BY id DESC LIMIT 500`),
+    ids(
+      `SELECT id FROM jobs WHERE is_active AND expires_at IS NULL ORDER BY (id * 7919) % 100003 LIMIT 3000`,
+    ),
+    db.query<{ slug: string }>(
+      `SELECT slug FROM jobs WHERE is_active AND expires_at IS NULL ORDER BY id DESC LIMIT 500`,
+    ),
   ]);
   await db.end();
 
@@ -58,7 +69,8 @@ export async function buildWorkload(databaseUrl: string, baseUrl: string, client
     if (roll < 0.65) return `cityId=${r.pick(cities)}&${sort}`;
     if (roll < 0.8) return `categoryId=${r.pick(categories)}&${sort}`;
     if (roll < 0.9) return `stateId=${r.pick(states)}&categoryId=${r.pick(categories)}`;
-    if (roll < 0.95) return `employmentType=${r.pick(types)}&salaryMin=${40_000 + Math.floor(r.next() * 4) * 5000}`;
+    if (roll < 0.95)
+      return `employmentType=${r.pick(types)}&salaryMin=${40_000 + Math.floor(r.next() * 4) * 5000}`;
     return 'featured=true';
   };
 
@@ -78,10 +90,19 @@ export async function buildWorkload(databaseUrl: string, baseUrl: string, client
     }
   }
 
-  const words = [...SPECIALTIES.filter((w) => !w.includes(' ')), 'massage', 'esthetician', 'manager', 'nail', 'yoga'];
+  const words = [
+    ...SPECIALTIES.filter((w) => !w.includes(' ')),
+    'massage',
+    'esthetician',
+    'manager',
+    'nail',
+    'yoga',
+  ];
   const make: Record<keyof typeof MIX, () => string> = {
-    jobLists: () => (r.next() < 0.25 && later.length ? r.pick(later) : `/api/v1/jobs?${listFilters()}`),
-    jobDetails: () => (r.next() < 0.8 ? `/api/v1/jobs/${r.pick(jobs)}` : `/api/v1/jobs/${r.pick(slugs.rows).slug}`),
+    jobLists: () =>
+      r.next() < 0.25 && later.length ? r.pick(later) : `/api/v1/jobs?${listFilters()}`,
+    jobDetails: () =>
+      r.next() < 0.8 ? `/api/v1/jobs/${r.pick(jobs)}` : `/api/v1/jobs/${r.pick(slugs.rows).slug}`,
     spas: () => {
       const roll = r.next();
       if (roll < 0.5) return `/api/v1/spas/${r.pick(spas)}`;

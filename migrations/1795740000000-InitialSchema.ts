@@ -98,7 +98,9 @@ export class InitialSchema1795740000000 implements MigrationInterface {
     await q.query(`CREATE INDEX idx_spas_state_id ON spas (state_id, created_at DESC, id DESC)`);
     await q.query(`CREATE INDEX idx_spas_is_active ON spas (is_active, created_at DESC, id DESC)`);
     await q.query(`CREATE INDEX idx_spas_rating ON spas (rating DESC, id DESC) WHERE is_active`);
-    await q.query(`CREATE INDEX idx_spas_search ON spas USING gin (search_vector) WITH (fastupdate = off)`);
+    await q.query(
+      `CREATE INDEX idx_spas_search ON spas USING gin (search_vector) WITH (fastupdate = off)`,
+    );
 
     await q.query(`
       CREATE TABLE jobs (
@@ -161,7 +163,9 @@ export class InitialSchema1795740000000 implements MigrationInterface {
     await q.query(`CREATE INDEX idx_jobs_created_by ON jobs (created_by)`);
     // fastupdate off: new rows go straight into the index, so it stays cheap for the planner
     // without waiting for a VACUUM (which the embedded database never runs on its own)
-    await q.query(`CREATE INDEX idx_jobs_search ON jobs USING gin (search_vector) WITH (fastupdate = off)`);
+    await q.query(
+      `CREATE INDEX idx_jobs_search ON jobs USING gin (search_vector) WITH (fastupdate = off)`,
+    );
 
     await q.query(`
       CREATE TABLE applications (

@@ -43,7 +43,8 @@ export async function runPrimary(config: AppConfig): Promise<void> {
   const fork = (): Worker => cluster.fork(env);
   cluster.on('message', (from, message: { type?: string }) => {
     if (typeof message?.type !== 'string' || !message.type.startsWith('spajobs:')) return;
-    for (const worker of Object.values(cluster.workers ?? {})) if (worker && worker !== from) worker.send(message);
+    for (const worker of Object.values(cluster.workers ?? {}))
+      if (worker && worker !== from) worker.send(message);
   });
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) return;

@@ -33,7 +33,8 @@ try {
   console.error((err as Error).message);
   process.exit(1);
 }
-const start = config.webConcurrency > 1 && cluster.isPrimary ? runPrimary(config) : bootstrap(config);
+const start =
+  config.webConcurrency > 1 && cluster.isPrimary ? runPrimary(config) : bootstrap(config);
 start.catch((err: unknown) => {
   console.error('Failed to start:', err instanceof Error ? err.message : err);
   process.exit(1);

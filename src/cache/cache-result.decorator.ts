@@ -35,15 +35,19 @@ export class CacheResultExplorer implements OnModuleInit {
       const prototype = Object.getPrototypeOf(instance) as object;
       for (const name of this.scanner.getAllMethodNames(prototype)) {
         const original = instance[name] as (...args: unknown[]) => Promise<unknown>;
-        const options = Reflect.getMetadata(CACHE_RESULT, original) as CacheResultOptions | undefined;
+        const options = Reflect.getMetadata(CACHE_RESULT, original) as
+          CacheResultOptions | undefined;
         if (!options) continue;
         const owner = instance.constructor.name;
         const ttlMs = options.ttlSeconds !== undefined ? options.ttlSeconds * 1000 : undefined;
         instance[name] = async (...args: unknown[]) =>
           (
-            await this.cache.wrap(`fn:${owner}.${name}:${JSON.stringify(args)}`, options.tags, () =>
-              original.apply(instance, args),
-            ttlMs)
+            await this.cache.wrap(
+              `fn:${owner}.${name}:${JSON.stringify(args)}`,
+              options.tags,
+              () => original.apply(instance, args),
+              ttlMs,
+            )
           ).value;
       }
     }

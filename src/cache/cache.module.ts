@@ -34,7 +34,11 @@ function quiet<T extends Keyv>(keyv: T): T {
       useFactory: (config: AppConfig, redis: RedisService) => {
         const memory = quiet(
           new Keyv({
-            store: new KeyvCacheableMemory({ lruSize: L1_MAX_ENTRIES, maxTtl: L1_MAX_TTL_MS, useClone: false }),
+            store: new KeyvCacheableMemory({
+              lruSize: L1_MAX_ENTRIES,
+              maxTtl: L1_MAX_TTL_MS,
+              useClone: false,
+            }),
             // kept by reference: cached values are never mutated (see CacheResult)
             serialize: undefined,
             deserialize: undefined,
@@ -43,13 +47,19 @@ function quiet<T extends Keyv>(keyv: T): T {
         const shared = redis.client
           ? quiet(
               new Keyv({
-                store: new SharedKeyvRedis(redis.client, { throwOnConnectError: false, throwOnErrors: false }),
+                store: new SharedKeyvRedis(redis.client, {
+                  throwOnConnectError: false,
+                  throwOnErrors: false,
+                }),
                 namespace: redis.key('cache'),
                 useKeyPrefix: false,
               }),
             )
           : undefined;
-        return { stores: shared ? [memory, shared] : [memory], ttl: config.cache.ttlSeconds * 1000 };
+        return {
+          stores: shared ? [memory, shared] : [memory],
+          ttl: config.cache.ttlSeconds * 1000,
+        };
       },
     }),
   ],

@@ -57,7 +57,12 @@ export class CacheService implements OnModuleInit {
   }
 
   /** The cached value for `key` under `tags`, loading (once per process) on a miss. */
-  async wrap<T>(key: string, tags: CacheTag[], load: () => Promise<T>, ttlMs = this.defaultTtlMs): Promise<Cached<T>> {
+  async wrap<T>(
+    key: string,
+    tags: CacheTag[],
+    load: () => Promise<T>,
+    ttlMs = this.defaultTtlMs,
+  ): Promise<Cached<T>> {
     const { version, shared } = await this.versions(tags);
     let hit = true;
     const value = await this.cache.wrap<T>(
@@ -85,13 +90,17 @@ export class CacheService implements OnModuleInit {
     if (this.redis.ready) {
       try {
         const values = await this.redis.client!.mGet(tags.map((t) => this.versionKey(t)));
-        if (values.every((v) => v !== null)) return { version: `r${values.join('.')}`, shared: true };
+        if (values.every((v) => v !== null))
+          return { version: `r${values.join('.')}`, shared: true };
         void this.seedVersions(); // a restarted (empty) Redis, or evicted keys
       } catch {
         // fall through to this process's own versions
       }
     }
-    return { version: `m${tags.map((t) => this.localVersions.get(t) ?? 0).join('.')}`, shared: false };
+    return {
+      version: `m${tags.map((t) => this.localVersions.get(t) ?? 0).join('.')}`,
+      shared: false,
+    };
   }
 
   /**
@@ -102,7 +111,8 @@ export class CacheService implements OnModuleInit {
     if (!this.redis.ready) return;
     try {
       const multi = this.redis.client!.multi();
-      for (const t of CACHE_TAGS) multi.set(this.versionKey(t), randomInt(1, 2 ** 47), { NX: true });
+      for (const t of CACHE_TAGS)
+        multi.set(this.versionKey(t), randomInt(1, 2 ** 47), { NX: true });
       await multi.exec();
     } catch {
       // retried on the next read that finds a key missing
@@ -120,7 +130,9 @@ export class CacheService implements OnModuleInit {
       for (const t of tags) multi.incr(this.versionKey(t));
       await multi.exec();
     } catch (err) {
-      this.logger.warn(`Could not invalidate ${tags.join(', ')} in Redis: ${(err as Error).message}`);
+      this.logger.warn(
+        `Could not invalidate ${tags.join(', ')} in Redis: ${(err as Error).message}`,
+      );
     }
   }
 

@@ -33,7 +33,11 @@ interface CachedBody {
  * invalidation. Adds `X-Cache: HIT|MISS`.
  */
 export const HttpCached = (...tags: CacheTag[]) =>
-  applyDecorators(Public(), SetMetadata(HTTP_CACHE_TAGS, tags), UseInterceptors(HttpCacheInterceptor));
+  applyDecorators(
+    Public(),
+    SetMetadata(HTTP_CACHE_TAGS, tags),
+    UseInterceptors(HttpCacheInterceptor),
+  );
 
 /** Same parameters in any order, repeated or not, give the same key. */
 export function cacheKeyOf(path: string, query: Record<string, unknown>): string {
@@ -57,7 +61,7 @@ export class HttpCacheInterceptor implements NestInterceptor {
     const res = context.switchToHttp().getResponse<Response>();
 
     const { value, hit } = await this.cache.wrap<CachedBody>(
-      cacheKeyOf(req.path, req.query as Record<string, unknown>),
+      cacheKeyOf(req.path, req.query),
       tags,
       async () => toCachedBody(await lastValueFrom(next.handle())),
     );

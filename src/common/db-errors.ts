@@ -55,8 +55,12 @@ const CONNECTION_MESSAGES = [
 interface PgError {
   code?: string;
   constraint?: string;
+  column?: string;
   message?: string;
 }
+
+const camelCase = (column: string): string =>
+  column.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 
 /** True when the error means "the database is not reachable right now", not a bad query. */
 export function isConnectionError(err: unknown): boolean {
@@ -96,7 +100,10 @@ export function mapDatabaseError(err: unknown): MappedError | undefined {
       return {
         status: HttpStatus.BAD_REQUEST,
         code: 'VALIDATION_FAILED',
-        message: 'A required field is missing',
+        // the column is the API field in snake_case; naming it tells the client what to fix
+        message: driver.column
+          ? `${camelCase(driver.column)} must not be null`
+          : 'A required field is missing',
       };
     case '22001':
     case '22003':

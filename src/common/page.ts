@@ -4,6 +4,9 @@ import { IntField, TextField } from './fields.js';
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
 
+/** For routes without query parameters: anything sent is refused (400), not ignored. */
+export class NoQueryDto {}
+
 export class PageQueryDto {
   @IntField({ optional: true, min: 1, max: MAX_PAGE_SIZE, description: 'Page size (default 20)' })
   limit?: number;

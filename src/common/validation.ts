@@ -14,11 +14,22 @@ function flatten(errors: ValidationError[], parent = ''): FieldProblem[] {
 }
 
 /**
+ * Leaves a single route param or query value as the text it came as, for its own pipe to judge.
+ * Nest would convert a `number` param with `+value` before IdPipe runs, so `/jobs/1e3` would be
+ * job 1000 and `/jobs/0x10` job 16 instead of a 400.
+ */
+class AppValidationPipe extends ValidationPipe {
+  protected override transformPrimitive(value: unknown): unknown {
+    return value;
+  }
+}
+
+/**
  * Whitelist, refuse unknown fields, transform; the 400 names every bad field, e.g.
  * `{ message: "limit must not be greater than 100", code: "VALIDATION_FAILED", details: [...] }`.
  */
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new AppValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,

@@ -81,11 +81,15 @@ describe('loadConfig', () => {
   });
 
   it('refuses a RESUME_DIR inside the public UPLOAD_DIR', () => {
-    expect(() => loadConfig({ UPLOAD_DIR: '/srv/up', RESUME_DIR: '/srv/up/resumes' })).toThrow(/RESUME_DIR/);
-    expect(() => loadConfig({ UPLOAD_DIR: '/srv/up', RESUME_DIR: '/srv/up' })).toThrow(/RESUME_DIR/);
-    expect(loadConfig({ UPLOAD_DIR: '/srv/up', RESUME_DIR: '/srv/upload-private' }).uploads.resumeDir).toBe(
-      '/srv/upload-private',
+    expect(() => loadConfig({ UPLOAD_DIR: '/srv/up', RESUME_DIR: '/srv/up/resumes' })).toThrow(
+      /RESUME_DIR/,
     );
+    expect(() => loadConfig({ UPLOAD_DIR: '/srv/up', RESUME_DIR: '/srv/up' })).toThrow(
+      /RESUME_DIR/,
+    );
+    expect(
+      loadConfig({ UPLOAD_DIR: '/srv/up', RESUME_DIR: '/srv/upload-private' }).uploads.resumeDir,
+    ).toBe('/srv/upload-private');
   });
 
   it('turns Redis on when REDIS_URL is given, unless REDIS_ENABLED=false', () => {

@@ -46,7 +46,10 @@ export class HealthIndicators {
     if (!this.redisService.enabled) return session.up({ enabled: false, mode: 'memory' });
     return (await this.redisService.ping())
       ? session.up({ enabled: true })
-      : session.degraded({ enabled: true, message: 'unreachable; cache and rate limits run from memory' });
+      : session.degraded({
+          enabled: true,
+          message: 'unreachable; cache and rate limits run from memory',
+        });
   }
 
   memory() {

@@ -22,7 +22,9 @@ export class CountViewInterceptor implements NestInterceptor {
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const req = context.switchToHttp().getRequest<Request<{ idOrSlug: string }>>();
-    return next.handle().pipe(tap(() => this.views.record(this.parse.transform(req.params.idOrSlug))));
+    return next
+      .handle()
+      .pipe(tap(() => this.views.record(this.parse.transform(req.params.idOrSlug))));
   }
 }
 

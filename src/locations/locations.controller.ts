@@ -1,7 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HttpCached } from '../cache/http-cache.interceptor.js';
-import type { Page } from '../common/page.js';
+import { NoQueryDto, type Page } from '../common/page.js';
 import { CityPageDto, ListCitiesQueryDto, StateListDto, type CityDto } from './dto/location.dto.js';
 import { LocationsService } from './locations.service.js';
 
@@ -14,7 +14,7 @@ export class LocationsController {
   @HttpCached('locations')
   @ApiOperation({ summary: 'All 50 states, by name (one page)' })
   @ApiOkResponse({ type: StateListDto })
-  async states(): Promise<StateListDto> {
+  async states(@Query() _query: NoQueryDto): Promise<StateListDto> {
     return { data: await this.locations.listStates(), nextCursor: null };
   }
 

@@ -13,7 +13,8 @@ export class HttpMetricsMiddleware implements NestMiddleware {
       const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
       end({ method: req.method, route, status: String(res.statusCode) });
       const cache = res.getHeader('X-Cache');
-      if (cache === 'HIT' || cache === 'MISS') this.metrics.cacheResults.inc({ result: cache.toLowerCase() });
+      if (cache === 'HIT' || cache === 'MISS')
+        this.metrics.cacheResults.inc({ result: cache.toLowerCase() });
     });
     next();
   }

@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { createClient } from '@redis/client';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -85,7 +91,8 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
     if (!this.client) return;
     const connecting = this.client.connect().catch(() => undefined);
     await Promise.race([connecting, new Promise((r) => setTimeout(r, BOOT_WAIT_MS).unref())]);
-    if (!this.ready) this.logger.warn('Redis not reachable at boot; serving from memory until it is');
+    if (!this.ready)
+      this.logger.warn('Redis not reachable at boot; serving from memory until it is');
   }
 
   async ping(): Promise<boolean> {

@@ -23,7 +23,13 @@ export class AppThrottlerGuard extends ThrottlerGuard {
     const res = context.switchToHttp().getResponse<Response>();
     const tracker = await getTracker(req, context);
     const key = generateKey(context, tracker, throttler.name!);
-    const record = await this.storageService.increment(key, ttl, limit, blockDuration, throttler.name!);
+    const record = await this.storageService.increment(
+      key,
+      ttl,
+      limit,
+      blockDuration,
+      throttler.name!,
+    );
 
     const remaining = Math.max(0, limit - record.totalHits);
     const previous = tightest.get(req);

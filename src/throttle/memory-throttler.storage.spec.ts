@@ -12,9 +12,17 @@ describe('MemoryThrottlerStorage', () => {
     }
     now += 15_000;
     const blocked = await storage.increment('minute:1.1.1.1', 60_000, 3);
-    expect(blocked).toMatchObject({ totalHits: 4, isBlocked: true, timeToBlockExpire: 45, timeToExpire: 45 });
+    expect(blocked).toMatchObject({
+      totalHits: 4,
+      isBlocked: true,
+      timeToBlockExpire: 45,
+      timeToExpire: 45,
+    });
     now += 45_000;
-    expect(await storage.increment('minute:1.1.1.1', 60_000, 3)).toMatchObject({ totalHits: 1, isBlocked: false });
+    expect(await storage.increment('minute:1.1.1.1', 60_000, 3)).toMatchObject({
+      totalHits: 1,
+      isBlocked: false,
+    });
   });
 
   it('keeps clients apart', async () => {
@@ -23,7 +31,8 @@ describe('MemoryThrottlerStorage', () => {
   });
 
   it('evicts expired windows, so memory stays flat under many distinct clients', async () => {
-    for (let i = 0; i < 50_000; i++) await storage.increment(`minute:10.0.${i >> 8}.${i & 255}`, 60_000, 60);
+    for (let i = 0; i < 50_000; i++)
+      await storage.increment(`minute:10.0.${i >> 8}.${i & 255}`, 60_000, 60);
     expect(storage.size).toBeGreaterThanOrEqual(50_000);
     now += 61_000;
     storage.sweep();

@@ -51,5 +51,10 @@ export class MemoryThrottlerStorage implements ThrottlerStorage {
 export function toRecord(hits: number, msLeft: number, limit: number): ThrottlerStorageRecord {
   const seconds = Math.max(1, Math.ceil(msLeft / 1000));
   const blocked = hits > limit;
-  return { totalHits: hits, timeToExpire: seconds, isBlocked: blocked, timeToBlockExpire: blocked ? seconds : 0 };
+  return {
+    totalHits: hits,
+    timeToExpire: seconds,
+    isBlocked: blocked,
+    timeToBlockExpire: blocked ? seconds : 0,
+  };
 }

@@ -43,7 +43,10 @@ export class ResilientThrottlerStorage implements ThrottlerStorage, OnApplicatio
     const client = this.redis.client!;
     this.scriptSha ??= await client.scriptLoad(INCREMENT_SCRIPT);
     try {
-      return (await client.evalSha(this.scriptSha, { keys: [key], arguments: [String(ttl)] })) as [number, number];
+      return (await client.evalSha(this.scriptSha, { keys: [key], arguments: [String(ttl)] })) as [
+        number,
+        number,
+      ];
     } catch (err) {
       if (!(err as Error).message?.includes('NOSCRIPT')) throw err;
       this.scriptSha = undefined; // Redis restarted empty: load the script again

@@ -21,7 +21,8 @@ export class ThrottleModule {
           imports: [ThrottleStorageModule],
           inject: [ResilientThrottlerStorage, Reflector],
           useFactory: (storage: ResilientThrottlerStorage, reflector: Reflector) => {
-            const isLogin = (ctx: ExecutionContext) => reflector.get<boolean>(LOGIN_THROTTLE_KEY, ctx.getHandler()) === true;
+            const isLogin = (ctx: ExecutionContext) =>
+              reflector.get<boolean>(LOGIN_THROTTLE_KEY, ctx.getHandler()) === true;
             return {
               storage,
               setHeaders: false,

@@ -40,8 +40,12 @@ export class UploadsService {
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
   /** Stores a JPEG, PNG or WebP image under UPLOAD_DIR/<folder> and returns its public URL. */
-  async storeImage(file: IncomingFile | undefined, folder: 'spas'): Promise<string> {
-    const data = required(file);
+  async storeImage(
+    file: IncomingFile | undefined,
+    folder: 'spas',
+    field = 'image',
+  ): Promise<string> {
+    const data = required(file, field);
     const type = await fileTypeFromBuffer(data);
     const ext = type && IMAGE_TYPES[type.mime];
     if (!ext) {
@@ -66,7 +70,7 @@ export class UploadsService {
 
   /** Checks that the file is a PDF by its bytes; returns the bytes to store later. */
   async checkResume(file: IncomingFile): Promise<Buffer> {
-    const data = required(file);
+    const data = required(file, file.fieldname);
     const type = await fileTypeFromBuffer(data);
     if (type?.mime !== PDF) {
       throw new UnsupportedMediaTypeException({
@@ -98,10 +102,10 @@ export class UploadsService {
   }
 }
 
-function required(file: IncomingFile | undefined): Buffer {
+function required(file: IncomingFile | undefined, field: string): Buffer {
   if (!file || file.size === 0) {
     throw new BadRequestException({
-      message: 'the file is missing or empty',
+      message: `${field} is missing or empty: send a file in the multipart field "${field}"`,
       code: 'FILE_REQUIRED',
     });
   }

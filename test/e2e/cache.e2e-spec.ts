@@ -44,7 +44,9 @@ describe('HTTP cache (memory, or Redis when REDIS_URL is set)', () => {
 
   it('keys on the normalized query: same parameters in another order are the same entry', async () => {
     await t.http.get(`/api/v1/jobs?spaId=${spa.id}&sort=salary&limit=3`).expect(200);
-    const swapped = await t.http.get(`/api/v1/jobs?limit=3&sort=salary&spaId=${spa.id}`).expect(200);
+    const swapped = await t.http
+      .get(`/api/v1/jobs?limit=3&sort=salary&spaId=${spa.id}`)
+      .expect(200);
     expect(swapped.headers['x-cache']).toBe('HIT');
   });
 
@@ -56,15 +58,25 @@ describe('HTTP cache (memory, or Redis when REDIS_URL is set)', () => {
       .set('Authorization', owner.auth)
       .send({ title: 'Senior Cached Massage Therapist' })
       .expect(200);
-    expect((await t.http.get(`/api/v1/jobs/${job.id}`).expect(200)).body.title).toBe('Senior Cached Massage Therapist');
+    expect((await t.http.get(`/api/v1/jobs/${job.id}`).expect(200)).body.title).toBe(
+      'Senior Cached Massage Therapist',
+    );
     const list = await t.http.get(`/api/v1/jobs?spaId=${spa.id}`).expect(200);
     expect(list.headers['x-cache']).toBe('MISS');
     expect(list.body.data[0].title).toBe('Senior Cached Massage Therapist');
 
     // job payloads embed their spa: a spa write reaches cached job responses too
-    await t.http.patch(`/api/v1/spas/${spa.id}`).set('Authorization', owner.auth).send({ name: 'Renamed Cache Spa' }).expect(200);
-    expect((await t.http.get(`/api/v1/jobs/${job.id}`).expect(200)).body.spa.name).toBe('Renamed Cache Spa');
-    expect((await t.http.get(`/api/v1/spas/${spa.id}`).expect(200)).body.name).toBe('Renamed Cache Spa');
+    await t.http
+      .patch(`/api/v1/spas/${spa.id}`)
+      .set('Authorization', owner.auth)
+      .send({ name: 'Renamed Cache Spa' })
+      .expect(200);
+    expect((await t.http.get(`/api/v1/jobs/${job.id}`).expect(200)).body.spa.name).toBe(
+      'Renamed Cache Spa',
+    );
+    expect((await t.http.get(`/api/v1/spas/${spa.id}`).expect(200)).body.name).toBe(
+      'Renamed Cache Spa',
+    );
 
     await t.http.delete(`/api/v1/jobs/${job.id}`).set('Authorization', owner.auth).expect(204);
     await t.http.get(`/api/v1/jobs/${job.id}`).expect(404);
@@ -85,8 +97,14 @@ describe('HTTP cache (memory, or Redis when REDIS_URL is set)', () => {
 
     // a cached public route ignores the caller entirely: same body with or without a token
     const anonymous = await t.http.get('/api/v1/jobs?limit=2').expect(200);
-    const withToken = await t.http.get('/api/v1/jobs?limit=2').set('Authorization', a.auth).expect(200);
-    const badToken = await t.http.get('/api/v1/jobs?limit=2').set('Authorization', 'Bearer nonsense').expect(200);
+    const withToken = await t.http
+      .get('/api/v1/jobs?limit=2')
+      .set('Authorization', a.auth)
+      .expect(200);
+    const badToken = await t.http
+      .get('/api/v1/jobs?limit=2')
+      .set('Authorization', 'Bearer nonsense')
+      .expect(200);
     expect(withToken.body).toEqual(anonymous.body);
     expect(badToken.body).toEqual(anonymous.body);
     expect(JSON.stringify(withToken.body)).not.toContain(a.email);
@@ -122,35 +140,51 @@ describe('compression', () => {
     admin = await createUser(t, 'admin');
     const owner = await createUser(t, 'employer');
     const spa = await createSpa(t, owner);
-    for (let i = 0; i < 12; i++) await createJob(t, owner, spa.id, { title: `Compressed Job Number ${i}` });
+    for (let i = 0; i < 12; i++)
+      await createJob(t, owner, spa.id, { title: `Compressed Job Number ${i}` });
     for (let i = 0; i < 8; i++) await createUser(t, 'job_seeker', `Listed User ${i}`);
   });
   afterAll(() => t.close());
 
   it('gzips bodies of 1024 bytes or more, cached (MISS and HIT) or not', async () => {
     for (const expected of ['MISS', 'HIT']) {
-      const res = await t.http.get('/api/v1/jobs?limit=12').set('Accept-Encoding', 'gzip').expect(200);
+      const res = await t.http
+        .get('/api/v1/jobs?limit=12')
+        .set('Accept-Encoding', 'gzip')
+        .expect(200);
       expect(res.headers['x-cache']).toBe(expected);
       expect(res.headers['content-encoding']).toBe('gzip');
       expect(res.headers.vary).toMatch(/Accept-Encoding/i);
       expect(res.body.data).toHaveLength(12);
     }
-    const users = await t.http.get('/api/v1/users?limit=100').set('Authorization', admin.auth).set('Accept-Encoding', 'gzip');
+    const users = await t.http
+      .get('/api/v1/users?limit=100')
+      .set('Authorization', admin.auth)
+      .set('Accept-Encoding', 'gzip');
     expect(users.status).toBe(200);
     expect(users.body.data.length).toBeGreaterThanOrEqual(10);
     expect(users.headers['content-encoding']).toBe('gzip');
   });
 
   it('sends small bodies plain', async () => {
-    const small = await t.http.get('/api/v1/cities?limit=1').set('Accept-Encoding', 'gzip').expect(200);
+    const small = await t.http
+      .get('/api/v1/cities?limit=1')
+      .set('Accept-Encoding', 'gzip')
+      .expect(200);
     expect(Number(small.headers['content-length'])).toBeLessThan(1024);
     expect(small.headers['content-encoding']).toBeUndefined();
-    const me = await t.http.get('/api/v1/users/me').set('Authorization', admin.auth).set('Accept-Encoding', 'gzip');
+    const me = await t.http
+      .get('/api/v1/users/me')
+      .set('Authorization', admin.auth)
+      .set('Accept-Encoding', 'gzip');
     expect(me.headers['content-encoding']).toBeUndefined();
   });
 
   it('sends plain JSON to clients that do not accept gzip', async () => {
-    const res = await t.http.get('/api/v1/jobs?limit=12').set('Accept-Encoding', 'identity').expect(200);
+    const res = await t.http
+      .get('/api/v1/jobs?limit=12')
+      .set('Accept-Encoding', 'identity')
+      .expect(200);
     expect(res.headers['content-encoding']).toBeUndefined();
     expect(Number(res.headers['content-length'])).toBeGreaterThanOrEqual(1024);
     expect(res.body.data).toHaveLength(12);

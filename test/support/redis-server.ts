@@ -17,8 +17,11 @@ export function redisServerAvailable(): boolean {
  */
 export function requireRedisServer(): boolean {
   if (redisServerAvailable()) return true;
-  if (process.env.CI) throw new Error('redis-server is not installed, but CI must run the Redis tests');
-  console.warn('redis-server is not installed: the Redis tests of this file are skipped (CI runs them)');
+  if (process.env.CI)
+    throw new Error('redis-server is not installed, but CI must run the Redis tests');
+  console.warn(
+    'redis-server is not installed: the Redis tests of this file are skipped (CI runs them)',
+  );
   return false;
 }
 

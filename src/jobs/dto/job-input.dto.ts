@@ -38,6 +38,8 @@ export class UpdateJobDto extends PartialType(
     'expiresAt',
     'isFeatured',
   ] as const),
+  // null is validated (and refused) unless the field is nullable
+  { skipNullProperties: false },
 ) {
   @BoolField({ optional: true, description: 'Close (false) or reopen (true) the posting' })
   isActive?: boolean;

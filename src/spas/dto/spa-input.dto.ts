@@ -20,7 +20,8 @@ export class CreateSpaDto {
 }
 
 /** Only admins may send the moderation fields (rating, isVerified, isActive). */
-export class UpdateSpaDto extends PartialType(CreateSpaDto) {
+// skipNullProperties: false — null is validated (and refused) unless the field is nullable
+export class UpdateSpaDto extends PartialType(CreateSpaDto, { skipNullProperties: false }) {
   @NumberField({ optional: true, min: 0, max: 5, decimals: 2, description: 'Admin only' })
   rating?: number;
   @BoolField({ optional: true, description: 'Admin only' }) isVerified?: boolean;

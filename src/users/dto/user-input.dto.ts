@@ -1,7 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsEmail, MaxLength } from 'class-validator';
+import { IsEmail, IsString, MaxLength } from 'class-validator';
 import { BoolField, EnumField, TextField } from '../../common/fields.js';
 import { PageQueryDto } from '../../common/page.js';
 import { USER_ROLES, type UserRole } from '../user.entity.js';
@@ -16,6 +16,7 @@ export const EmailField = () =>
     Transform(({ value }: { value: unknown }) =>
       typeof value === 'string' ? value.trim().toLowerCase() : value,
     ),
+    IsString(),
     MaxLength(254),
     IsEmail({}, { message: 'email must be a valid email address' }),
     ApiProperty({ example: 'ana@example.com', maxLength: 254 }),

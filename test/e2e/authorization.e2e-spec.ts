@@ -1,0 +1,522 @@
+import { readdir } from 'node:fs/promises';
+import { STATUS_CODES } from 'node:http';
+import { join, relative } from 'node:path';
+import type { Response, Test } from 'supertest';
+import { createTestApp, type TestApp } from '../support/create-test-app.js';
+import {
+  categoryId,
+  city,
+  createJob,
+  createSpa,
+  createUser,
+  FILES,
+  snapshot,
+  type TestUser,
+} from '../support/factories.js';
+
+/**
+ * Who may do what: every write route and the private reads, for every kind of caller, each on a
+ * fresh spa, job and application so that a successful write (a DELETE) cannot change another
+ * cell. A refused call leaves every table and both upload folders exactly as they were.
+ */
+
+const ACTORS = ['anonymous', 'seeker', 'applicant', 'otherEmployer', 'owner', 'admin'] as const;
+type Actor = (typeof ACTORS)[number];
+
+/** What one cell works on: created by the spa's owner and the applicant just before the call. */
+interface Fixture {
+  spaId: number;
+  jobId: number;
+  applicationId: number;
+  /** A plain job seeker account, for the admin-only user route. */
+  targetUserId: number;
+}
+
+type Send = (
+  http: (method: 'get' | 'post' | 'patch' | 'delete', path: string) => Test,
+  f: Fixture,
+) => Test;
+
+interface Route {
+  route: string;
+  send: Send;
+  /** Which upload folder a successful call writes one file to. */
+  writes?: 'image' | 'resume';
+  /** What a successful call left behind (never anonymous: every route needs a token). */
+  verify?: (res: Response, f: Fixture, caller: TestUser) => Promise<void>;
+}
+
+const statuses = (
+  anonymous: number,
+  seeker: number,
+  applicant: number,
+  otherEmployer: number,
+  owner: number,
+  admin: number,
+): Record<Actor, number> => ({ anonymous, seeker, applicant, otherEmployer, owner, admin });
+
+let t: TestApp;
+let users: Record<Exclude<Actor, 'anonymous'>, TestUser>;
+let cityId0: number;
+let categoryId0: number;
+
+async function one<T>(sql: string, params: unknown[]): Promise<T> {
+  const rows: T[] = await t.db.query(sql, params);
+  return rows[0];
+}
+
+/** Reads a PDF body as bytes (supertest leaves it unparsed) and an error body as JSON. */
+function pdfOrJson(res: Response, done: (err: Error | null, body: unknown) => void): void {
+  const chunks: Buffer[] = [];
+  res.on('data', (c: Buffer) => chunks.push(c));
+  res.on('end', () => {
+    const bytes = Buffer.concat(chunks);
+    const json = String(res.headers['content-type']).startsWith('application/json');
+    done(null, json ? JSON.parse(bytes.toString('utf8')) : bytes);
+  });
+}
+
+/**
+ * The matrix. Job seekers are refused by role (403) on employer routes whatever the id; an
+ * application the caller may not see is a 404, so that it stays secret.
+ */
+// prettier-ignore
+const MATRIX: Record<string, Record<Actor, number>> = {
+  //                               statuses(anonymous, seeker, applicant, otherEmployer, owner, admin)
+  'PATCH /users/me':               statuses(401, 200, 200, 200, 200, 200),
+  'PATCH /users/:id':              statuses(401, 403, 403, 403, 403, 200),
+  'POST /spas':                    statuses(401, 403, 403, 201, 201, 201),
+  'PATCH /spas/:id':               statuses(401, 403, 403, 403, 200, 200),
+  'DELETE /spas/:id':              statuses(401, 403, 403, 403, 204, 204),
+  'POST /spas/:id/images':         statuses(401, 403, 403, 403, 201, 201),
+  'POST /jobs':                    statuses(401, 403, 403, 403, 201, 201),
+  'PATCH /jobs/:id':               statuses(401, 403, 403, 403, 200, 200),
+  'DELETE /jobs/:id':              statuses(401, 403, 403, 403, 204, 204),
+  'POST /jobs/:id/applications':   statuses(401, 201, 409, 403, 403, 403),
+  'PATCH /applications/:id':       statuses(401, 403, 403, 404, 200, 200),
+  'GET /jobs/:id/applications':    statuses(401, 403, 403, 403, 200, 200),
+  'GET /applications/:id':         statuses(401, 404, 200, 404, 200, 200),
+  'GET /applications/:id/resume':  statuses(401, 404, 200, 404, 200, 200),
+};
+
+const ROUTES: Route[] = [
+  {
+    route: 'PATCH /users/me', // "owner" is the caller's own account: everyone signed in may
+    send: (http) => http('patch', '/api/v1/users/me').send({ fullName: 'Renamed By Matrix' }),
+    verify: async (_res, _f, caller) => {
+      const row = await one<{ full_name: string }>(`SELECT full_name FROM users WHERE id = $1`, [
+        caller.id,
+      ]);
+      expect(row.full_name).toBe('Renamed By Matrix');
+    },
+  },
+  {
+    route: 'PATCH /users/:id',
+    send: (http, f) =>
+      http('patch', `/api/v1/users/${f.targetUserId}`).send({ role: 'employer', isActive: false }),
+    verify: async (_res, f) => {
+      const row = await one(`SELECT role, is_active FROM users WHERE id = $1`, [f.targetUserId]);
+      expect(row).toEqual({ role: 'employer', is_active: false });
+    },
+  },
+  {
+    route: 'POST /spas', // another employer simply creates a spa of their own
+    send: (http) => http('post', '/api/v1/spas').send({ name: 'Matrix Spa', cityId: cityId0 }),
+    verify: async (res, _f, caller) => {
+      const row = await one(`SELECT owner_id, name FROM spas WHERE id = $1`, [res.body.id]);
+      expect(row).toEqual({ owner_id: caller.id, name: 'Matrix Spa' });
+    },
+  },
+  {
+    route: 'PATCH /spas/:id',
+    send: (http, f) =>
+      http('patch', `/api/v1/spas/${f.spaId}`).send({ description: 'Changed by the matrix.' }),
+    verify: async (_res, f) => {
+      const row = await one(`SELECT description FROM spas WHERE id = $1`, [f.spaId]);
+      expect(row).toEqual({ description: 'Changed by the matrix.' });
+    },
+  },
+  {
+    route: 'DELETE /spas/:id',
+    send: (http, f) => http('delete', `/api/v1/spas/${f.spaId}`),
+    verify: async (_res, f) => {
+      const row = await one(`SELECT is_active FROM spas WHERE id = $1`, [f.spaId]);
+      expect(row).toEqual({ is_active: false });
+      await t.http.get(`/api/v1/spas/${f.spaId}`).expect(404);
+    },
+  },
+  {
+    route: 'POST /spas/:id/images',
+    send: (http, f) =>
+      http('post', `/api/v1/spas/${f.spaId}/images`).attach('image', FILES.png, 'photo.png'),
+    writes: 'image',
+    verify: async (res, f) => {
+      const row = await one(`SELECT images FROM spas WHERE id = $1`, [f.spaId]);
+      expect(row).toEqual({ images: [res.body.url] });
+    },
+  },
+  {
+    route: 'POST /jobs',
+    send: (http, f) =>
+      http('post', '/api/v1/jobs').send({
+        spaId: f.spaId,
+        categoryId: categoryId0,
+        title: 'Matrix Massage Therapist',
+        description: 'A job posted by the authorization matrix, long enough.',
+      }),
+    verify: async (res, f, caller) => {
+      const row = await one(`SELECT spa_id, created_by FROM jobs WHERE id = $1`, [res.body.id]);
+      expect(row).toEqual({ spa_id: f.spaId, created_by: caller.id });
+    },
+  },
+  {
+    route: 'PATCH /jobs/:id',
+    send: (http, f) =>
+      http('patch', `/api/v1/jobs/${f.jobId}`).send({ title: 'Senior Massage Therapist' }),
+    verify: async (_res, f) => {
+      const row = await one(`SELECT title FROM jobs WHERE id = $1`, [f.jobId]);
+      expect(row).toEqual({ title: 'Senior Massage Therapist' });
+    },
+  },
+  {
+    route: 'DELETE /jobs/:id',
+    send: (http, f) => http('delete', `/api/v1/jobs/${f.jobId}`),
+    verify: async (_res, f) => {
+      const row = await one(`SELECT is_active FROM jobs WHERE id = $1`, [f.jobId]);
+      expect(row).toEqual({ is_active: false });
+      await t.http.get(`/api/v1/jobs/${f.jobId}`).expect(404);
+    },
+  },
+  {
+    // job seekers only (admins, too, are refused); the applicant has already applied (409)
+    route: 'POST /jobs/:id/applications',
+    send: (http, f) =>
+      http('post', `/api/v1/jobs/${f.jobId}/applications`)
+        .field('coverLetter', 'Hello from the matrix.')
+        .attach('resume', FILES.pdf, 'resume.pdf'),
+    writes: 'resume',
+    verify: async (res, f, caller) => {
+      const row = await one(`SELECT job_id, applicant_id FROM applications WHERE id = $1`, [
+        res.body.id,
+      ]);
+      expect(row).toEqual({ job_id: f.jobId, applicant_id: caller.id });
+    },
+  },
+  {
+    // job seekers are refused by role (403, whatever the id); an employer it is not for must
+    // not learn that the application exists (404)
+    route: 'PATCH /applications/:id',
+    send: (http, f) =>
+      http('patch', `/api/v1/applications/${f.applicationId}`).send({ status: 'reviewed' }),
+    verify: async (_res, f) => {
+      const row = await one(`SELECT status FROM applications WHERE id = $1`, [f.applicationId]);
+      expect(row).toEqual({ status: 'reviewed' });
+    },
+  },
+  {
+    route: 'GET /jobs/:id/applications', // the job itself is public; its applications are not
+    send: (http, f) => http('get', `/api/v1/jobs/${f.jobId}/applications`),
+    verify: (res, f) => {
+      expect(res.body.data.map((a: { id: number }) => a.id)).toEqual([f.applicationId]);
+      return Promise.resolve();
+    },
+  },
+  {
+    route: 'GET /applications/:id',
+    send: (http, f) => http('get', `/api/v1/applications/${f.applicationId}`),
+    verify: (res, f) => {
+      expect(res.body).toMatchObject({
+        id: f.applicationId,
+        applicant: { id: users.applicant.id },
+      });
+      return Promise.resolve();
+    },
+  },
+  {
+    route: 'GET /applications/:id/resume',
+    send: (http, f) =>
+      http('get', `/api/v1/applications/${f.applicationId}/resume`).buffer(true).parse(pdfOrJson),
+    verify: (res) => {
+      expect(res.headers['content-type']).toBe('application/pdf');
+      expect(Buffer.compare(res.body as Buffer, FILES.pdf)).toBe(0);
+      return Promise.resolve();
+    },
+  },
+];
+
+const CELLS = ROUTES.flatMap((r) =>
+  ACTORS.map((actor) => [r.route, actor, MATRIX[r.route][actor], r] as const),
+);
+
+/** Every file under `dir`, relative to it (none when it does not exist yet). */
+async function filesIn(dir: string): Promise<string[]> {
+  try {
+    const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+    return entries
+      .filter((e) => e.isFile())
+      .map((e) => relative(dir, join(e.parentPath, e.name)))
+      .sort();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+}
+
+async function files(): Promise<{ image: string[]; resume: string[] }> {
+  return {
+    image: await filesIn(t.config.uploads.publicDir),
+    resume: await filesIn(t.config.uploads.resumeDir),
+  };
+}
+
+/** `{ statusCode, error, message, code?, requestId }`, plus the per-field `details` of a 400. */
+function expectErrorBody(res: Response, status: number): void {
+  const { details, ...body } = res.body as Record<string, unknown>;
+  if (details !== undefined) expect(details).toEqual(expect.any(Array));
+  expect(body).toEqual({
+    statusCode: status,
+    error: STATUS_CODES[status],
+    message: expect.any(String),
+    code: expect.any(String),
+    requestId: res.headers['x-request-id'],
+  });
+}
+
+async function fixture(): Promise<Fixture> {
+  const spa = await createSpa(t, users.owner);
+  const job = await createJob(t, users.owner, spa.id);
+  const application = await t.http
+    .post(`/api/v1/jobs/${job.id}/applications`)
+    .set('Authorization', users.applicant.auth)
+    .field('coverLetter', 'I would love to join.')
+    .attach('resume', FILES.pdf, 'resume.pdf')
+    .expect(201);
+  // inserted directly: registering (hashing a password) for each cell would be slow
+  const [target] = await t.db.query(
+    `INSERT INTO users (email, password_hash, full_name, role)
+     VALUES ($1, 'not-a-hash', 'Target User', 'job_seeker') RETURNING id`,
+    [`target-${spa.id}@example.test`],
+  );
+  return {
+    spaId: spa.id,
+    jobId: job.id,
+    applicationId: application.body.id,
+    targetUserId: target.id,
+  };
+}
+
+function caller(actor: Actor) {
+  const user = actor === 'anonymous' ? undefined : users[actor];
+  return (method: 'get' | 'post' | 'patch' | 'delete', path: string): Test => {
+    const req = t.http[method](path);
+    return user ? req.set('Authorization', user.auth) : req;
+  };
+}
+
+describe('authorization', () => {
+  beforeAll(async () => {
+    t = await createTestApp();
+    const [seeker, applicant, otherEmployer, owner, admin] = await Promise.all([
+      createUser(t, 'job_seeker', 'Some Seeker'),
+      createUser(t, 'job_seeker', 'The Applicant'),
+      createUser(t, 'employer', 'Other Employer'),
+      createUser(t, 'employer', 'Spa Owner'),
+      createUser(t, 'admin', 'Site Admin'),
+    ]);
+    users = { seeker, applicant, otherEmployer, owner, admin };
+    cityId0 = (await city(t)).cityId;
+    categoryId0 = await categoryId(t);
+  });
+  afterAll(() => t?.close());
+
+  it(`covers ${ROUTES.length} routes × ${ACTORS.length} callers = ${CELLS.length} cells`, () => {
+    expect(Object.keys(MATRIX).sort()).toEqual(ROUTES.map((r) => r.route).sort());
+    expect(ROUTES.map((r) => r.route).sort()).toEqual(
+      [
+        'PATCH /users/me',
+        'PATCH /users/:id',
+        'POST /spas',
+        'PATCH /spas/:id',
+        'DELETE /spas/:id',
+        'POST /spas/:id/images',
+        'POST /jobs',
+        'PATCH /jobs/:id',
+        'DELETE /jobs/:id',
+        'POST /jobs/:id/applications',
+        'PATCH /applications/:id',
+        'GET /jobs/:id/applications',
+        'GET /applications/:id',
+        'GET /applications/:id/resume',
+      ].sort(),
+    );
+    expect(CELLS).toHaveLength(14 * 6);
+  });
+
+  it.each(CELLS)('%s as %s → %i', async (_route, actor, status, r) => {
+    const f = await fixture();
+    const dbBefore = await snapshot(t);
+    const filesBefore = await files();
+
+    const res = await r.send(caller(actor), f);
+
+    expect(res.status).toBe(status);
+    const filesAfter = await files();
+    if (status >= 400) {
+      expectErrorBody(res, status);
+      expect(await snapshot(t)).toEqual(dbBefore);
+      expect(filesAfter).toEqual(filesBefore);
+      return;
+    }
+    for (const kind of ['image', 'resume'] as const) {
+      const added = filesAfter[kind].filter((name) => !filesBefore[kind].includes(name));
+      expect(added).toHaveLength(r.writes === kind ? 1 : 0);
+    }
+    if (r.route.startsWith('GET ')) expect(await snapshot(t)).toEqual(dbBefore);
+    await r.verify?.(res, f, users[actor as Exclude<Actor, 'anonymous'>]);
+  });
+
+  describe('admin-only fields', () => {
+    it.each([
+      ['rating', 4.5, 'rating'],
+      ['isVerified', true, 'is_verified'],
+      ['isActive', false, 'is_active'],
+    ] as const)(
+      'an owner cannot set %s on their spa; an admin can',
+      async (field, value, column) => {
+        const spa = await createSpa(t, users.owner);
+        const before = await snapshot(t);
+        const refused = await t.http
+          .patch(`/api/v1/spas/${spa.id}`)
+          .set('Authorization', users.owner.auth)
+          .send({ description: 'Smuggled along', [field]: value })
+          .expect(403);
+        expect(refused.body).toMatchObject({ code: 'ADMIN_ONLY_FIELD' });
+        expect(refused.body.message).toContain(field);
+        expect(await snapshot(t)).toEqual(before);
+
+        await t.http
+          .patch(`/api/v1/spas/${spa.id}`)
+          .set('Authorization', users.admin.auth)
+          .send({ [field]: value })
+          .expect(200);
+        const row = await one<{ v: unknown }>(`SELECT ${column} AS v FROM spas WHERE id = $1`, [
+          spa.id,
+        ]);
+        expect(field === 'rating' ? Number(row.v) : row.v).toBe(value);
+      },
+    );
+
+    it('an owner cannot feature a job, neither when posting nor when editing; an admin can', async () => {
+      const spa = await createSpa(t, users.owner);
+      const job = await createJob(t, users.owner, spa.id);
+      const before = await snapshot(t);
+      const posted = await t.http
+        .post('/api/v1/jobs')
+        .set('Authorization', users.owner.auth)
+        .send({
+          spaId: spa.id,
+          categoryId: categoryId0,
+          title: 'Featured Esthetician',
+          description: 'Trying to feature this posting without paying for it.',
+          isFeatured: true,
+        })
+        .expect(403);
+      expect(posted.body.message).toContain('isFeatured');
+      const edited = await t.http
+        .patch(`/api/v1/jobs/${job.id}`)
+        .set('Authorization', users.owner.auth)
+        .send({ title: 'Now Featured', isFeatured: true })
+        .expect(403);
+      expect(edited.body).toMatchObject({ code: 'ADMIN_ONLY_FIELD' });
+      expect(await snapshot(t)).toEqual(before);
+
+      await t.http
+        .patch(`/api/v1/jobs/${job.id}`)
+        .set('Authorization', users.admin.auth)
+        .send({ isFeatured: true })
+        .expect(200);
+      expect(await one(`SELECT is_featured FROM jobs WHERE id = $1`, [job.id])).toEqual({
+        is_featured: true,
+      });
+    });
+  });
+
+  describe('tokens and roles', () => {
+    it("refuses a deactivated user's token on the very next request", async () => {
+      const user = await createUser(t, 'employer');
+      await t.http.get('/api/v1/users/me').set('Authorization', user.auth).expect(200);
+      await t.http
+        .patch(`/api/v1/users/${user.id}`)
+        .set('Authorization', users.admin.auth)
+        .send({ isActive: false })
+        .expect(200);
+
+      const before = await snapshot(t);
+      const me = await t.http.get('/api/v1/users/me').set('Authorization', user.auth).expect(401);
+      expectErrorBody(me, 401);
+      await t.http
+        .post('/api/v1/spas')
+        .set('Authorization', user.auth)
+        .send({ name: 'Ghost Spa', cityId: cityId0 })
+        .expect(401);
+      const login = await t.http
+        .post('/api/v1/auth/login')
+        .send({ email: user.email, password: user.password })
+        .expect(403);
+      expect(login.body).toMatchObject({ code: 'ACCOUNT_DISABLED' });
+      expect(await snapshot(t)).toEqual(before);
+    });
+
+    it('applies a demotion on the very next request', async () => {
+      const user = await createUser(t, 'employer');
+      await t.http
+        .patch(`/api/v1/users/${user.id}`)
+        .set('Authorization', users.admin.auth)
+        .send({ role: 'job_seeker' })
+        .expect(200);
+      const before = await snapshot(t);
+      const res = await t.http
+        .post('/api/v1/spas')
+        .set('Authorization', user.auth)
+        .send({ name: 'Former Employer Spa', cityId: cityId0 })
+        .expect(403);
+      expect(res.body).toMatchObject({ code: 'FORBIDDEN_ROLE' });
+      expect(await snapshot(t)).toEqual(before);
+    });
+
+    it('a password change signs out the older tokens', async () => {
+      const user = await createUser(t, 'job_seeker');
+      const changed = await t.http
+        .patch('/api/v1/users/me')
+        .set('Authorization', user.auth)
+        .send({ password: 'a-brand-new-password', currentPassword: user.password })
+        .expect(200);
+      expect(changed.body).not.toHaveProperty('passwordHash');
+      await t.http.get('/api/v1/users/me').set('Authorization', user.auth).expect(401);
+      const login = await t.http
+        .post('/api/v1/auth/login')
+        .send({ email: user.email, password: 'a-brand-new-password' })
+        .expect(200);
+      await t.http
+        .get('/api/v1/users/me')
+        .set('Authorization', `Bearer ${login.body.accessToken}`)
+        .expect(200);
+    });
+
+    it.each(['admin', 'Admin', ' admin'])(
+      'refuses to register with role %j (400, nothing written)',
+      async (role) => {
+        const before = await snapshot(t);
+        const email = `would-be-admin-${role.trim().toLowerCase()}@example.test`;
+        const res = await t.http
+          .post('/api/v1/auth/register')
+          .send({ email, password: 'long-enough-password', fullName: 'Would Be', role })
+          .expect(400);
+        expectErrorBody(res, 400);
+        expect(res.body.message).toContain('role');
+        expect(await snapshot(t)).toEqual(before);
+        expect(await t.db.query(`SELECT id FROM users WHERE email = $1`, [email])).toEqual([]);
+      },
+    );
+  });
+});
