@@ -14,7 +14,8 @@ import { buildWorkload, clientAddresses, type Workload } from './workload.js';
 
 /**
  * `npm run bench`: builds (or reuses) the 200k-job PostgreSQL dataset, starts the built server
- * with Redis, TRUST_PROXY and WEB_CONCURRENCY, and drives two phases, each cache-cold then warm:
+ * with Redis, TRUST_PROXY and WEB_CONCURRENCY, and drives two phases, each cache-cold (every
+ * cache version bumped) then warm (every distinct request of the workload loaded once before):
  *   capacity: CONNECTIONS connections sending back to back;
  *   users:    CONNECTIONS connections each sending one request per second.
  * Prints requests/s, latency percentiles, non-2xx, errors and peak memory per process, and
@@ -28,6 +29,7 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '1000' },
     workers: { type: 'string', default: process.env.WEB_CONCURRENCY ?? '2' },
     phases: { type: 'string', default: 'capacity,users' },
+    caches: { type: 'string', default: 'cold,warm' },
     'database-url': {
       type: 'string',
       default: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/spajobs_bench',
@@ -39,6 +41,8 @@ const { values: args } = parseArgs({
   },
 });
 
+/** Independent starts of the users phase (connections are split evenly between them). */
+const USER_GROUPS = 50;
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const RESULTS = join(ROOT, 'bench', 'results');
 const duration = Number(args.duration);
@@ -57,9 +61,15 @@ interface PhaseResult {
   p99: number;
   max: number;
   non2xx: number;
+  /** Responses by HTTP status. */
+  statuses: Record<string, number>;
   errors: number;
   timeouts: number;
   peakRssMb: Record<string, number>;
+  /** Share of one core used during the phase, by process (the machine has cpus().length cores). */
+  cpuCores: Record<string, number>;
+  /** Per route, "requests over 1 s / requests" as the server measured them (routes with any). */
+  slowOnServer: Record<string, string>;
 }
 
 function log(msg: string): void {
@@ -114,6 +124,81 @@ function processTree(pid: number): number[] {
   return [pid, ...children];
 }
 
+/**
+ * Server-side latency: from every worker's /metrics, the requests per route and how many took
+ * over 1 s (what the server itself saw, apart from the load generator's own queueing).
+ */
+async function serverLatency(
+  base: string,
+): Promise<Record<string, { total: number; over1s: number }>> {
+  const pages = new Map<string, string>();
+  for (let i = 0; i < 50 && pages.size < webConcurrency; i++) {
+    const text = await (await fetch(`${base}/metrics`)).text();
+    const pid = /pid="(\d+)"/.exec(text)?.[1];
+    if (pid) pages.set(pid, text);
+  }
+  const out: Record<string, { total: number; over1s: number }> = {};
+  for (const text of pages.values()) {
+    for (const m of text.matchAll(
+      /^http_request_duration_seconds_bucket\{[^}]*route="([^"]+)"[^}]*le="([^"]+)"\} (\d+)$/gm,
+    )) {
+      const [, route, le, n] = m;
+      out[route] ??= { total: 0, over1s: 0 };
+      if (le === '+Inf') {
+        out[route].total += Number(n);
+        out[route].over1s += Number(n);
+      }
+      if (le === '1') out[route].over1s -= Number(n);
+    }
+  }
+  return out;
+}
+
+/**
+ * CPU seconds used so far: by the server's processes, by this load generator, and by the whole
+ * machine (the rest being PostgreSQL, Redis and the kernel's share of loopback networking).
+ */
+function cpuSeconds(serverPid: number): Record<string, number> {
+  const ticks = (pid: number): number => {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      return Number(fields[11]) + Number(fields[12]); // utime + stime, in 1/100 s
+    } catch {
+      return 0;
+    }
+  };
+  const out: Record<string, number> = {};
+  processTree(serverPid).forEach(
+    (pid, i) => (out[i === 0 ? 'primary' : `worker${i}`] = ticks(pid) / 100),
+  );
+  const own = process.cpuUsage();
+  out['load generator'] = (own.user + own.system) / 1e6;
+  // /proc/stat "cpu" line: user nice system idle iowait irq softirq steal ...
+  const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8')
+    .split('\n')[0]
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  out.machine = (user + nice + system + irq + softirq + steal) / 100;
+  return out;
+}
+
+/** Cores used during a phase by each process, and by everything else on the machine. */
+function cpuShares(
+  before: Record<string, number>,
+  after: Record<string, number>,
+): Record<string, number> {
+  const cores = (k: string) => Math.round(((after[k] - (before[k] ?? 0)) / duration) * 100) / 100;
+  const out: Record<string, number> = {};
+  let known = 0;
+  for (const k of Object.keys(after).filter((k) => k !== 'machine')) {
+    out[k] = cores(k);
+    known += out[k];
+  }
+  out['postgres, redis, kernel'] = Math.round((cores('machine') - known) * 100) / 100;
+  return out;
+}
+
 function rssMb(pid: number): number {
   try {
     const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -128,6 +213,22 @@ async function makeCold(prefix: string): Promise<void> {
   await client.connect();
   for (const tag of CACHE_TAGS) await client.incr(`${prefix}${cacheVersionKey(tag)}`);
   client.destroy();
+}
+
+/** Loads every distinct request of the workload once, so that the "warm" phases start warm. */
+async function warmUp(base: string, workload: Workload): Promise<void> {
+  const paths = [...new Set(workload.paths)];
+  let next = 0;
+  const worker = async (w: number) => {
+    while (next < paths.length) {
+      const path = paths[next++];
+      const res = await fetch(`${base}${path}`, {
+        headers: { 'x-forwarded-for': workload.clients[(next * 7 + w) % workload.clients.length] },
+      });
+      await res.arrayBuffer();
+    }
+  };
+  await Promise.all(Array.from({ length: 32 }, (_, w) => worker(w)));
 }
 
 async function drive(
@@ -150,9 +251,9 @@ async function drive(
     });
   }, 500);
   let n = 0;
-  const options: autocannon.Options = {
+  const options = (conns: number): autocannon.Options => ({
     url: base,
-    connections,
+    connections: conns,
     duration,
     timeout: 10,
     ...(phase === 'users' ? { connectionRate: 1 } : {}),
@@ -173,13 +274,49 @@ async function drive(
         },
       },
     ],
-  };
-  const result = await new Promise<autocannon.Result>((resolve, reject) => {
-    const instance = autocannon(options, (err, res) => (err ? reject(err as Error) : resolve(res)));
-    instance.on('response', (_client, _status, _bytes, responseTime) =>
-      histogram.recordValue(Math.max(1, responseTime)),
-    );
   });
+  const start = (opts: autocannon.Options) =>
+    new Promise<autocannon.Result>((resolve, reject) => {
+      const instance = autocannon(opts, (err, res) => (err ? reject(err as Error) : resolve(res)));
+      instance.on('response', (_client, _status, _bytes, responseTime) =>
+        histogram.recordValue(Math.max(1, responseTime)),
+      );
+    });
+  // Users think independently: autocannon's paced connections all fire on the same tick, so the
+  // users phase runs USER_GROUPS instances started evenly across one second.
+  const runs =
+    phase === 'capacity'
+      ? [start(options(connections))]
+      : Array.from({ length: USER_GROUPS }, (_, g) =>
+          new Promise<void>((r) => setTimeout(r, (g * 1000) / USER_GROUPS)).then(() =>
+            start(options(connections / USER_GROUPS)),
+          ),
+        );
+  const cpuBefore = cpuSeconds(serverPid);
+  const latencyBefore = await serverLatency(base);
+  const all = await Promise.all(runs);
+  const cpuAfter = cpuSeconds(serverPid);
+  const latencyAfter = await serverLatency(base);
+  const slowOnServer = Object.fromEntries(
+    Object.entries(latencyAfter)
+      .map(([route, l]): [string, string] => {
+        const total = l.total - (latencyBefore[route]?.total ?? 0);
+        return [route, `${l.over1s - (latencyBefore[route]?.over1s ?? 0)}/${total}`];
+      })
+      .filter(([, v]) => !v.startsWith('0/')),
+  );
+  const result = {
+    requests: { total: all.reduce((sum, r) => sum + r.requests.total, 0) },
+    non2xx: all.reduce((sum, r) => sum + r.non2xx, 0),
+    errors: all.reduce((sum, r) => sum + r.errors, 0),
+    timeouts: all.reduce((sum, r) => sum + r.timeouts, 0),
+    statusCodeStats: all.reduce<Record<string, { count: number }>>((acc, r) => {
+      for (const [code, st] of Object.entries(r.statusCodeStats ?? {})) {
+        acc[code] = { count: (acc[code]?.count ?? 0) + (st?.count ?? 0) };
+      }
+      return acc;
+    }, {}),
+  };
   clearInterval(sampler);
   const total = result.requests.total;
   return {
@@ -192,9 +329,17 @@ async function drive(
     p99: histogram.getValueAtPercentile(99),
     max: histogram.maxValue,
     non2xx: result.non2xx,
+    statuses: Object.fromEntries(
+      Object.entries(result.statusCodeStats).map(([code, st]): [string, number] => [
+        code,
+        st.count,
+      ]),
+    ),
     errors: result.errors,
     timeouts: result.timeouts,
     peakRssMb: peak,
+    slowOnServer,
+    cpuCores: cpuShares(cpuBefore, cpuAfter),
   };
 }
 
@@ -218,39 +363,55 @@ async function main(): Promise<void> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const prefix = `bench${Date.now()}:`;
-  const server = spawn(process.execPath, ['dist/src/main.js'], {
-    cwd: ROOT,
-    stdio: ['ignore', 'inherit', 'inherit'],
-    env: {
-      ...dbEnv,
-      NODE_ENV: 'production',
-      SECRET_KEY: randomBytes(32).toString('hex'),
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      REDIS_URL: redisUrl,
-      REDIS_KEY_PREFIX: prefix,
-      TRUST_PROXY: 'loopback',
-      WEB_CONCURRENCY: String(webConcurrency),
-      UPLOAD_DIR: join(RESULTS, 'uploads'),
-      RESUME_DIR: join(RESULTS, 'resumes'),
+  // BENCH_SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the server under load
+  const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  // the flags of `npm run start:prod` (a larger young generation: ~10% less CPU in GC)
+  const server = spawn(
+    process.execPath,
+    [...nodeArgs, '--max-semi-space-size=64', 'dist/src/main.js'],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: {
+        ...dbEnv,
+        NODE_ENV: 'production',
+        SECRET_KEY: randomBytes(32).toString('hex'),
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        REDIS_URL: redisUrl,
+        REDIS_KEY_PREFIX: prefix,
+        TRUST_PROXY: 'loopback',
+        WEB_CONCURRENCY: String(webConcurrency),
+        // per worker: WEB_CONCURRENCY × (10 + 10) stays well under PostgreSQL's max_connections (100)
+        DB_POOL_SIZE: '10',
+        DB_MAX_OVERFLOW: '10',
+        UPLOAD_DIR: join(RESULTS, 'uploads'),
+        RESUME_DIR: join(RESULTS, 'resumes'),
+      },
     },
-  });
+  );
   try {
     await waitReady(base, server);
     log(`server ready: WEB_CONCURRENCY=${webConcurrency}, Redis on, TRUST_PROXY=loopback`);
     const workload = await buildWorkload(databaseUrl, base, clientAddresses());
-    log(`workload: ${workload.paths.length} requests over ${workload.clients.length} clients`);
+    log(
+      `workload: ${workload.paths.length} requests (${new Set(workload.paths).size} distinct) ` +
+        `over ${workload.clients.length} clients`,
+    );
 
     const results: PhaseResult[] = [];
     for (const phase of args.phases.split(',') as Array<'capacity' | 'users'>) {
-      for (const cache of ['cold', 'warm'] as const) {
+      for (const cache of args.caches.split(',') as Array<'cold' | 'warm'>) {
         if (cache === 'cold') await makeCold(prefix);
+        else await warmUp(base, workload);
         log(`${phase} (${cache} cache): ${connections} connections for ${duration} s…`);
         const r = await drive(base, workload, phase, cache, server.pid!);
         results.push(r);
         log(
           `${phase}/${cache}: ${r.rps} req/s, p50 ${r.p50} ms, p95 ${r.p95} ms, p99 ${r.p99} ms, ` +
-            `non-2xx ${r.non2xx}, errors ${r.errors}, timeouts ${r.timeouts}, peak RSS ${JSON.stringify(r.peakRssMb)}`,
+            `non-2xx ${r.non2xx} ${JSON.stringify(r.statuses)}, errors ${r.errors}, timeouts ${r.timeouts}, ` +
+            `peak RSS ${JSON.stringify(r.peakRssMb)}, CPU (cores) ${JSON.stringify(r.cpuCores)}, ` +
+            `server-side > 1 s ${JSON.stringify(r.slowOnServer)}`,
         );
       }
     }

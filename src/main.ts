@@ -8,6 +8,8 @@ import { setupApp } from './app.setup.js';
 import { runPrimary } from './cluster.js';
 import { loadConfig, loadDotEnv, type AppConfig } from './config/app-config.js';
 
+const LISTEN_BACKLOG = 4096;
+
 async function bootstrap(config: AppConfig): Promise<void> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
     bufferLogs: true,
@@ -15,14 +17,26 @@ async function bootstrap(config: AppConfig): Promise<void> {
     forceCloseConnections: true,
   });
   setupApp(app, config);
-  await app.listen(config.port, config.host);
-  app
-    .get(Logger)
-    .log(
-      `spajobs listening on http://${config.host}:${config.port} (database: ${config.database.type}, ` +
-        `redis: ${config.redis.enabled ? 'on' : 'off'}${cluster.isWorker ? `, worker ${cluster.worker?.id}` : ''})`,
+  // Node's default accept backlog (511) drops SYNs when a crowd connects at once (clients then
+  // wait for a TCP retransmit, 1-7 s); the kernel caps this at net.core.somaxconn.
+  const listen = app.listen.bind(app) as unknown as (
+    port: number,
+    host: string,
+    backlog: number,
+  ) => Promise<unknown>;
+  await listen(config.port, config.host, LISTEN_BACKLOG);
+  const logger = app.get(Logger);
+  if (config.database.replicaUrls.length > 0) {
+    logger.warn(
+      'DATABASE_REPLICA_URLS is ignored: every query goes to the primary (see README)',
       'Bootstrap',
     );
+  }
+  logger.log(
+    `spajobs listening on http://${config.host}:${config.port} (database: ${config.database.type}, ` +
+      `redis: ${config.redis.enabled ? 'on' : 'off'}${cluster.isWorker ? `, worker ${cluster.worker?.id}` : ''})`,
+    'Bootstrap',
+  );
 }
 
 let config: AppConfig;

@@ -6,17 +6,30 @@ import { KeyvCacheableMemory } from 'cacheable';
 import { Keyv } from 'keyv';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { RedisService } from '../redis/redis.service.js';
+import { bounded, RedisService } from '../redis/redis.service.js';
 import { CacheResultExplorer } from './cache-result.decorator.js';
 import { CacheService } from './cache.service.js';
 import { HttpCacheInterceptor } from './http-cache.interceptor.js';
 
-/** In-process layer: bounded, and short-lived so that it never outlives Redis by much. */
-const L1_MAX_ENTRIES = 5000;
-const L1_MAX_TTL_MS = 30_000;
+/**
+ * In-process layer, bounded by entry count. It may keep entries as long as Redis does: keys carry
+ * the tag versions, so an invalidation anywhere makes the old entries unreachable.
+ */
+const L1_MAX_ENTRIES = 10_000;
 
-/** RedisService owns the connection; cache-manager must not close it on shutdown. */
+/**
+ * The Redis layer over the shared connection: every call bounded in time (a miss or a skipped
+ * write when Redis is slow), and never closed by cache-manager (RedisService owns the connection).
+ */
 class SharedKeyvRedis<T> extends KeyvRedis<T> {
+  override async get<U = T>(key: string): Promise<U | undefined> {
+    return bounded(super.get<U>(key)).catch(() => undefined);
+  }
+
+  override async set(key: string, value: string, ttl?: number): Promise<void> {
+    await bounded(super.set(key, value, ttl)).catch(() => undefined);
+  }
+
   override async disconnect(): Promise<void> {}
 }
 
@@ -34,11 +47,7 @@ function quiet<T extends Keyv>(keyv: T): T {
       useFactory: (config: AppConfig, redis: RedisService) => {
         const memory = quiet(
           new Keyv({
-            store: new KeyvCacheableMemory({
-              lruSize: L1_MAX_ENTRIES,
-              maxTtl: L1_MAX_TTL_MS,
-              useClone: false,
-            }),
+            store: new KeyvCacheableMemory({ lruSize: L1_MAX_ENTRIES, useClone: false }),
             // kept by reference: cached values are never mutated (see CacheResult)
             serialize: undefined,
             deserialize: undefined,

@@ -1,4 +1,4 @@
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import {
   applyDecorators,
   Injectable,
@@ -21,11 +21,12 @@ const HTTP_CACHE_TAGS = 'cache:http-tags';
 export const GZIP_THRESHOLD = 1024;
 const JSON_TYPE = 'application/json; charset=utf-8';
 
-/** A response as cached: its JSON and, when large enough, its gzip (compressed once, served many times). */
-interface CachedBody {
-  json: string;
-  gz?: string;
-}
+/**
+ * A response as cached: small bodies as JSON, larger ones only gzipped (compressed once, served
+ * many times; base64 so that it survives Redis' JSON). The rare client without gzip gets it
+ * inflated on the fly.
+ */
+type CachedBody = { json: string; gz?: undefined } | { gz: string; json?: undefined };
 
 /**
  * Caches a route's response for everyone: the route becomes @Public (no token is read), so the
@@ -67,9 +68,15 @@ export class HttpCacheInterceptor implements NestInterceptor {
     );
     res.setHeader('X-Cache', hit ? 'HIT' : 'MISS');
     res.setHeader('Vary', 'Accept-Encoding');
-    const gzip = value.gz !== undefined && req.acceptsEncodings('gzip') === 'gzip';
-    if (gzip) res.setHeader('Content-Encoding', 'gzip');
-    const body = gzip ? Buffer.from(value.gz!, 'base64') : Buffer.from(value.json);
+    let body: Buffer;
+    if (value.gz === undefined) {
+      body = Buffer.from(value.json);
+    } else if (req.acceptsEncodings('gzip') === 'gzip') {
+      res.setHeader('Content-Encoding', 'gzip');
+      body = Buffer.from(value.gz, 'base64');
+    } else {
+      body = gunzipSync(Buffer.from(value.gz, 'base64'));
+    }
     // Sent as bytes: the compression middleware leaves an already-encoded body alone.
     return of(new StreamableFile(body, { type: JSON_TYPE, length: body.length }));
   }
@@ -78,6 +85,6 @@ export class HttpCacheInterceptor implements NestInterceptor {
 function toCachedBody(result: unknown): CachedBody {
   const json = JSON.stringify(result);
   return Buffer.byteLength(json) >= GZIP_THRESHOLD
-    ? { json, gz: gzipSync(json, { level: 6 }).toString('base64') }
+    ? { gz: gzipSync(json, { level: 6 }).toString('base64') }
     : { json };
 }

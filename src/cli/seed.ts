@@ -19,7 +19,10 @@ async function main(): Promise<void> {
   loadDotEnv();
   const config = loadConfig();
   const started = Date.now();
-  const dataSource = await openDataSource(config.database, { migrate: true });
+  const dataSource = await openDataSource(config.database, {
+    migrate: true,
+    logSlowQueries: false,
+  });
   try {
     const embedded = config.database.type === 'pglite';
     await withAdvisoryLock(dataSource, LOCK_KEYS.seed, embedded, async (runner) => {

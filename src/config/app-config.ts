@@ -13,6 +13,10 @@ export interface DatabaseConfig {
   dataDir: string;
   /** PostgreSQL's URL; for PGlite, only set in cluster workers (the primary's embedded server). */
   url?: string;
+  /**
+   * Accepted (validated) but not used: every read stays on the primary, because a cached read
+   * taken from a lagging replica right after an invalidation would serve stale data for a TTL.
+   */
   replicaUrls: string[];
   poolSize: number;
   maxOverflow: number;

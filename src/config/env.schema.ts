@@ -171,7 +171,7 @@ export class EnvironmentVariables {
   })
   SEED_DEMO_DATA?: boolean;
 
-  @toInt() @IsInt() @Min(100) @Max(600_000) VIEW_FLUSH_INTERVAL_MS = 5000;
+  @toInt() @IsInt() @Min(100) @Max(600_000) VIEW_FLUSH_INTERVAL_MS = 15_000;
   @toInt() @IsInt() @Min(0) @Max(600_000) SHUTDOWN_GRACE_MS = 0;
 }
 

@@ -1,5 +1,4 @@
 import { DataSource, type DataSourceOptions } from 'typeorm';
-import type { PostgresConnectionCredentialsOptions } from 'typeorm/driver/postgres/PostgresConnectionCredentialsOptions.js';
 import { InitialSchema1795740000000 } from '../../migrations/1795740000000-InitialSchema.js';
 import { ReferenceData1795740000001 } from '../../migrations/1795740000001-ReferenceData.js';
 import type { DatabaseConfig } from '../config/app-config.js';
@@ -22,12 +21,9 @@ const OVERFLOW_IDLE_MS = 30_000;
  */
 export function buildDataSourceOptions(db: DatabaseConfig, url: string): DataSourceOptions {
   const embedded = db.type === 'pglite' || undefined;
-  const replicas = db.replicaUrls.map((u): PostgresConnectionCredentialsOptions => ({ url: u }));
   return {
     type: 'postgres',
-    ...(replicas.length > 0
-      ? { replication: { master: { url }, slaves: replicas, defaultMode: 'master' } }
-      : { url }),
+    url,
     entities: ENTITIES,
     migrations: MIGRATIONS,
     migrationsTableName: 'migrations',
@@ -84,6 +80,8 @@ export class AppDataSource extends DataSource {
 export interface OpenOptions {
   /** Apply pending migrations (under the advisory lock) before returning. */
   migrate?: boolean;
+  /** Log queries slower than 1 s (off for bulk jobs such as the load dataset). */
+  logSlowQueries?: boolean;
   /** Connections the embedded server must accept (all workers' pools, when it serves a cluster). */
   embeddedMaxConnections?: number;
 }
@@ -103,7 +101,11 @@ export async function openDataSource(
     url = server.url;
   }
   if (!url) throw new Error('No database URL: set DATABASE_URL or DATABASE_TYPE=pglite');
-  const dataSource = new AppDataSource(buildDataSourceOptions(db, url), server);
+  const options = buildDataSourceOptions(db, url);
+  const dataSource = new AppDataSource(
+    opts.logSlowQueries === false ? { ...options, maxQueryExecutionTime: undefined } : options,
+    server,
+  );
   try {
     await dataSource.initialize();
     if (opts.migrate) await runMigrations(dataSource, db.type === 'pglite');

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { isConnectionError } from '../common/db-errors.js';
 import type { AppConfig } from '../config/app-config.js';
 import { openDataSource } from './data-source.js';
+import { EmbeddedMaintenance } from './embedded-maintenance.js';
 import { DemoSeeder } from './seed/demo-seeder.js';
 
 /** Retries while the database is unreachable at boot: ~1 minute, then the boot fails. */
@@ -27,7 +28,7 @@ export class DatabaseModule {
           dataSourceFactory: () => openDataSource(config.database, { migrate: true }),
         }),
       ],
-      providers: [DemoSeeder],
+      providers: [DemoSeeder, EmbeddedMaintenance],
     };
   }
 }

@@ -1,59 +1,65 @@
 import { HttpException, HttpStatus, Injectable, type ExecutionContext } from '@nestjs/common';
 import { ThrottlerGuard } from '@nestjs/throttler';
-import type { ThrottlerRequest } from '@nestjs/throttler/dist/throttler.guard.interface.js';
+import { THROTTLER_SKIP } from '@nestjs/throttler/dist/throttler.constants.js';
 import type { Request, Response } from 'express';
-
-interface Tightest {
-  remaining: number;
-}
-
-const tightest = new WeakMap<Request, Tightest>();
+import { ResilientThrottlerStorage, type Hit } from './resilient-throttler.storage.js';
 
 /**
  * The global limiter. One budget per client across all routes (keys name the limit and the
- * client, never the route), the client being `req.ip` as Express computes it from TRUST_PROXY.
+ * client, never the route), the client being `req.ip` as Express derives it from TRUST_PROXY.
+ * Every limit that applies to a request is counted in one storage call (one Redis round trip).
  * Answers with IETF `RateLimit-Limit/Remaining/Reset` headers for the tightest limit and, when
- * exceeded, 429 with a plain `Retry-After` in seconds.
+ * one is exceeded, 429 with a plain `Retry-After` in seconds.
  */
 @Injectable()
 export class AppThrottlerGuard extends ThrottlerGuard {
-  protected override async handleRequest(props: ThrottlerRequest): Promise<boolean> {
-    const { context, limit, ttl, throttler, blockDuration, getTracker, generateKey } = props;
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<Request>();
-    const res = context.switchToHttp().getResponse<Response>();
-    const tracker = await getTracker(req, context);
-    const key = generateKey(context, tracker, throttler.name!);
-    const record = await this.storageService.increment(
-      key,
-      ttl,
-      limit,
-      blockDuration,
-      throttler.name!,
+    // Only the API is limited: probes, /metrics, /docs and static files never are.
+    if (!req.path.startsWith('/api/')) return true;
+    const targets = [context.getHandler(), context.getClass()];
+    const active = this.throttlers.filter(
+      (t) =>
+        !this.reflector.getAllAndOverride<boolean>(THROTTLER_SKIP + t.name, targets) &&
+        !(t.skipIf ?? this.commonOptions.skipIf)?.(context),
     );
+    if (active.length === 0) return true;
 
-    const remaining = Math.max(0, limit - record.totalHits);
-    const previous = tightest.get(req);
-    if (!previous || remaining < previous.remaining || record.isBlocked) {
-      tightest.set(req, { remaining });
-      res.setHeader('RateLimit-Limit', limit);
-      res.setHeader('RateLimit-Remaining', remaining);
-      res.setHeader('RateLimit-Reset', record.timeToExpire);
-    }
-    if (record.isBlocked) {
-      res.setHeader('Retry-After', record.timeToBlockExpire);
+    const tracker = await this.getTracker(req);
+    const hits: Hit[] = active.map((t) => ({
+      key: `${t.name}:${tracker}`,
+      ttl: t.ttl as number,
+      limit: t.limit as number,
+    }));
+    const records = await (this.storageService as ResilientThrottlerStorage).incrementAll(hits);
+
+    const res = context.switchToHttp().getResponse<Response>();
+    let tightest = 0;
+    records.forEach((r, i) => {
+      const left = hits[i].limit - r.totalHits;
+      if (left < hits[tightest].limit - records[tightest].totalHits) tightest = i;
+    });
+    res.setHeader('RateLimit-Limit', hits[tightest].limit);
+    res.setHeader(
+      'RateLimit-Remaining',
+      Math.max(0, hits[tightest].limit - records[tightest].totalHits),
+    );
+    res.setHeader('RateLimit-Reset', records[tightest].timeToExpire);
+
+    const blocked = records
+      .map((r, i) => ({ r, name: active[i].name!, limit: hits[i].limit }))
+      .filter(({ r }) => r.isBlocked)
+      .sort((a, b) => b.r.timeToBlockExpire - a.r.timeToBlockExpire)[0];
+    if (blocked) {
+      res.setHeader('Retry-After', blocked.r.timeToBlockExpire);
       throw new HttpException(
         {
-          message: `Too many requests: the ${throttler.name} limit of ${limit} is used up; retry in ${record.timeToBlockExpire} s`,
+          message: `Too many requests: the ${blocked.name} limit of ${blocked.limit} is used up; retry in ${blocked.r.timeToBlockExpire} s`,
           code: 'RATE_LIMITED',
         },
         HttpStatus.TOO_MANY_REQUESTS,
       );
     }
     return true;
-  }
-
-  protected override shouldSkip(context: ExecutionContext): Promise<boolean> {
-    // Only the API is limited: probes, /metrics, /docs and static files never are.
-    return Promise.resolve(!context.switchToHttp().getRequest<Request>().path.startsWith('/api/'));
   }
 }

@@ -1,24 +1,39 @@
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface.js';
-import { RedisService } from '../redis/redis.service.js';
+import { bounded, RedisService } from '../redis/redis.service.js';
 import { MemoryThrottlerStorage, toRecord } from './memory-throttler.storage.js';
 
-/** INCR and start the window on the first hit, in one atomic step; returns hits and ms left. */
+/** One counted hit: a window key, its length (ms) and its limit. */
+export interface Hit {
+  key: string;
+  ttl: number;
+  limit: number;
+}
+
+/**
+ * For each key: INCR, and start the window on the first hit, atomically; returns, per key,
+ * the hits so far and the ms left in the window.
+ */
 const INCREMENT_SCRIPT = `
-local hits = redis.call('INCR', KEYS[1])
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
-  ttl = tonumber(ARGV[1])
+local out = {}
+for i, key in ipairs(KEYS) do
+  local hits = redis.call('INCR', key)
+  local ttl = redis.call('PTTL', key)
+  if ttl < 0 then
+    redis.call('PEXPIRE', key, ARGV[i])
+    ttl = tonumber(ARGV[i])
+  end
+  out[2 * i - 1] = hits
+  out[2 * i] = ttl
 end
-return {hits, ttl}`;
+return out`;
 
 /**
  * Rate-limit counters shared by every process and server through Redis (one atomic script per
- * hit), falling back to this process's memory whenever Redis is off, down or slow (each Redis
- * call is bounded by the client's command timeout): limits keep applying and requests keep
- * flowing ("fail open" to memory, never to no limit at all).
+ * request, all limits at once), falling back to this process's memory whenever Redis is off,
+ * down or slow (every call is bounded in time): limits keep applying and requests keep flowing
+ * ("fail open" to memory, never to no limit at all).
  */
 @Injectable()
 export class ResilientThrottlerStorage implements ThrottlerStorage, OnApplicationShutdown {
@@ -27,30 +42,35 @@ export class ResilientThrottlerStorage implements ThrottlerStorage, OnApplicatio
 
   constructor(private readonly redis: RedisService) {}
 
-  async increment(key: string, ttl: number, limit: number): Promise<ThrottlerStorageRecord> {
+  async incrementAll(hits: Hit[]): Promise<ThrottlerStorageRecord[]> {
     if (this.redis.ready) {
       try {
-        const [hits, msLeft] = await this.run(this.redis.key(`rl:${key}`), ttl);
-        return toRecord(hits, msLeft, limit);
+        const counts = await this.run(
+          hits.map((h) => this.redis.key(`rl:${h.key}`)),
+          hits.map((h) => String(h.ttl)),
+        );
+        return hits.map((h, i) => toRecord(counts[2 * i], counts[2 * i + 1], h.limit));
       } catch {
         // counted in memory below
       }
     }
-    return this.memory.increment(key, ttl, limit);
+    return Promise.all(hits.map((h) => this.memory.increment(h.key, h.ttl, h.limit)));
   }
 
-  private async run(key: string, ttl: number): Promise<[number, number]> {
+  /** The library's single-limit interface, for completeness. */
+  async increment(key: string, ttl: number, limit: number): Promise<ThrottlerStorageRecord> {
+    return (await this.incrementAll([{ key, ttl, limit }]))[0];
+  }
+
+  private async run(keys: string[], ttls: string[]): Promise<number[]> {
     const client = this.redis.client!;
-    this.scriptSha ??= await client.scriptLoad(INCREMENT_SCRIPT);
+    this.scriptSha ??= await bounded(client.scriptLoad(INCREMENT_SCRIPT));
     try {
-      return (await client.evalSha(this.scriptSha, { keys: [key], arguments: [String(ttl)] })) as [
-        number,
-        number,
-      ];
+      return (await bounded(client.evalSha(this.scriptSha, { keys, arguments: ttls }))) as number[];
     } catch (err) {
       if (!(err as Error).message?.includes('NOSCRIPT')) throw err;
       this.scriptSha = undefined; // Redis restarted empty: load the script again
-      return this.run(key, ttl);
+      return this.run(keys, ttls);
     }
   }
 
