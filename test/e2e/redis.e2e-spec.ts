@@ -149,3 +149,27 @@ describe.runIf(HAS_REDIS)('with Redis', () => {
     }, 90_000);
   });
 });
+
+describe.runIf(HAS_REDIS)('with Redis down at boot', () => {
+  it('boots, serves from memory, and uses Redis once it comes up', async () => {
+    const redis = await TestRedisServer.start();
+    await redis.stop();
+    const t = await createTestApp({
+      env: { REDIS_URL: redis.url, RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_PER_MINUTE: '1000' },
+    });
+    try {
+      await t.http.get('/api/v1/states').expect(200);
+      await t.http.get('/api/v1/states').expect(200);
+      expect((await t.http.get('/health').expect(200)).body.details.redis.status).toBe('degraded');
+
+      await redis.start();
+      const up = await waitFor(async () => (await t.http.get('/health')).body?.details?.redis?.status === 'up', 15_000);
+      expect(up).toBe(true);
+      await t.http.get('/api/v1/states').expect(200);
+      expect(await rateLimitKeys(redis)).not.toHaveLength(0);
+    } finally {
+      await t.close();
+      await redis.stop();
+    }
+  }, 60_000);
+});
