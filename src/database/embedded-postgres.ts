@@ -4,6 +4,107 @@ import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { IN_MEMORY } from '../config/app-config.js';
 
+/** Frontend messages that open or continue an extended-protocol exchange, which ends at Sync ('S'). */
+const EXTENDED_PROTOCOL = new Set(['P', 'B', 'D', 'E', 'C', 'H']);
+
+interface QueuedMessage {
+  handlerId: number;
+  message: Uint8Array;
+  onData: (data: Uint8Array) => void;
+  resolve: (bytes: number) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Replaces pglite-socket's query queue, which interleaves the connections' messages one by one
+ * outside transactions. Every connection shares PGlite's one session, where a simple query from
+ * one connection (say TypeORM's START TRANSACTION) destroys the unnamed statement another
+ * connection has just parsed ("unnamed prepared statement does not exist"). This queue keeps a
+ * connection's extended-protocol exchange (Parse … Sync) together, and its transactions, as the
+ * original did.
+ */
+class ProtocolAwareQueue {
+  private queue: QueuedMessage[] = [];
+  private processing = false;
+  /** The connection in the middle of a Parse … Sync exchange. */
+  private exchangeOwner: number | null = null;
+  private lastHandlerId: number | null = null;
+
+  constructor(private readonly db: PGlite) {}
+
+  enqueue(
+    handlerId: number,
+    message: Uint8Array,
+    onData: (data: Uint8Array) => void,
+  ): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ handlerId, message, onData, resolve, reject });
+      void this.process();
+    });
+  }
+
+  getQueueLength(): number {
+    return this.queue.length;
+  }
+
+  clearQueueForHandler(handlerId: number): void {
+    this.queue = this.queue.filter((m) => {
+      if (m.handlerId !== handlerId) return true;
+      m.reject(new Error('Handler disconnected'));
+      return false;
+    });
+    if (this.exchangeOwner === handlerId) this.exchangeOwner = null;
+  }
+
+  async clearTransactionIfNeeded(handlerId: number): Promise<void> {
+    if (this.db.isInTransaction() && this.lastHandlerId === handlerId) {
+      await this.db.exec('ROLLBACK');
+      this.lastHandlerId = null;
+    }
+    void this.process();
+  }
+
+  /** Whose messages must come next: the owner of an exchange or of a transaction, if any. */
+  private pinned(): number | null {
+    if (this.exchangeOwner !== null) return this.exchangeOwner;
+    return this.db.isInTransaction() ? this.lastHandlerId : null;
+  }
+
+  private async process(): Promise<void> {
+    if (this.processing) return;
+    this.processing = true;
+    try {
+      while (this.queue.length > 0) {
+        const pin = this.pinned();
+        const index = pin === null ? 0 : this.queue.findIndex((m) => m.handlerId === pin);
+        if (index < 0) return; // the pinned connection's next message has not arrived yet
+        const [item] = this.queue.splice(index, 1);
+        const type = String.fromCharCode(item.message[0]);
+        let bytes = 0;
+        try {
+          await this.db.runExclusive(() =>
+            this.db.execProtocolRawStream(item.message, {
+              onRawData: (data: Uint8Array) => {
+                bytes += data.length;
+                item.onData(data);
+              },
+            }),
+          );
+        } catch (err) {
+          item.reject(err);
+          continue;
+        }
+        this.lastHandlerId = item.handlerId;
+        if (EXTENDED_PROTOCOL.has(type)) this.exchangeOwner = item.handlerId;
+        else if (type === 'S' && this.exchangeOwner === item.handlerId) this.exchangeOwner = null;
+        item.resolve(bytes);
+      }
+    } finally {
+      this.processing = false;
+    }
+  }
+}
+
 function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -31,6 +132,10 @@ export class EmbeddedPostgres {
     try {
       const db = await PGlite.create(dataDir === IN_MEMORY ? undefined : join(dataDir, 'pglite'));
       const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections });
+      // pglite-socket 0.2 hands this queue to every connection it accepts
+      (server as unknown as { queryQueue: ProtocolAwareQueue }).queryQueue = new ProtocolAwareQueue(
+        db,
+      );
       await server.start();
       return new EmbeddedPostgres(db, server, lockFile);
     } catch (err) {

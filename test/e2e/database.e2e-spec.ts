@@ -85,6 +85,29 @@ describe('database foundation', () => {
     expect(results.map((r) => r.status)).toEqual(Array(10).fill(200));
   });
 
+  it('keeps concurrent transactions and parameterized queries apart on many connections', async () => {
+    // On PGlite every connection shares one session: a transaction's simple queries must never
+    // land between another connection's Parse and Execute.
+    await t.db.query(`CREATE TABLE concurrency_probe (id serial PRIMARY KEY, n int NOT NULL)`);
+    const results = await Promise.allSettled(
+      Array.from({ length: 400 }, (_, i) =>
+        i % 2 === 0
+          ? t.db
+              .query<Array<{ v: number }>>(`SELECT $1::int + 1 AS v`, [i])
+              .then((rows) => rows[0].v === i + 1)
+          : t.db.transaction(async (em) => {
+              await em.query(`INSERT INTO concurrency_probe (n) VALUES ($1)`, [i]);
+              return true;
+            }),
+      ),
+    );
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+    expect(results.every((r) => r.status === 'fulfilled' && r.value)).toBe(true);
+    const [{ count }] = await t.db.query(`SELECT count(*)::int AS count FROM concurrency_probe`);
+    expect(count).toBe(200);
+    await t.db.query(`DROP TABLE concurrency_probe`);
+  });
+
   it('two concurrent migration runs both succeed and apply each migration once', async () => {
     const fresh = await createTestDatabase();
     const first = await openDataSource(
