@@ -426,7 +426,7 @@ async function main(): Promise<void> {
         'p95 ms': r.p95,
         'p99 ms': r.p99,
         'non-2xx': r.non2xx,
-        errors: r.errors + r.timeouts,
+        'errors (timeouts)': `${r.errors} (${r.timeouts})`,
         'peak RSS MB': Object.entries(r.peakRssMb)
           .map(([k, v]) => `${k} ${v}`)
           .join(', '),
