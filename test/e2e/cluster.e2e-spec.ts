@@ -12,7 +12,13 @@ interface Reply {
 }
 
 /** One request on a fresh connection, so that the cluster may hand it to any worker. */
-function call(port: number, method: string, path: string, body?: unknown, token?: string): Promise<Reply> {
+function call(
+  port: number,
+  method: string,
+  path: string,
+  body?: unknown,
+  token?: string,
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const req = httpRequest(
@@ -43,7 +49,9 @@ async function workerPid(port: number): Promise<string> {
   return /pid="(\d+)"/.exec((await call(port, 'GET', '/metrics')).body)![1];
 }
 
-async function boot(env: Record<string, string>): Promise<{ server: RunningProcess; port: number; dir: string }> {
+async function boot(
+  env: Record<string, string>,
+): Promise<{ server: RunningProcess; port: number; dir: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'spajobs-cluster-'));
   const port = await freePort();
   const server = runServer({
@@ -56,7 +64,10 @@ async function boot(env: Record<string, string>): Promise<{ server: RunningProce
     SEED_DEMO_DATA: 'false',
     ...env,
   });
-  const ready = await waitFor(async () => (await call(port, 'GET', '/health/ready').catch(() => null))?.status === 200, 90_000);
+  const ready = await waitFor(
+    async () => (await call(port, 'GET', '/health/ready').catch(() => null))?.status === 200,
+    90_000,
+  );
   if (!ready) throw new Error(`cluster did not start:\n${server.output()}`);
   return { server, port, dir };
 }
@@ -78,13 +89,23 @@ describe('WEB_CONCURRENCY=2 (node:cluster)', () => {
       });
       expect(reg.status).toBe(201);
       const token = (JSON.parse(reg.body) as { accessToken: string }).accessToken;
-      const created = await call(port, 'POST', '/api/v1/spas', { name: 'Cluster Spa', cityId: 1 }, token);
+      const created = await call(
+        port,
+        'POST',
+        '/api/v1/spas',
+        { name: 'Cluster Spa', cityId: 1 },
+        token,
+      );
       expect(created.status).toBe(201);
       const id = (JSON.parse(created.body) as { id: number }).id;
 
       // both workers cache the spa
-      for (let i = 0; i < 6; i++) expect((await call(port, 'GET', `/api/v1/spas/${id}`)).status).toBe(200);
-      expect((await call(port, 'PATCH', `/api/v1/spas/${id}`, { name: 'Cluster Spa Renamed' }, token)).status).toBe(200);
+      for (let i = 0; i < 6; i++)
+        expect((await call(port, 'GET', `/api/v1/spas/${id}`)).status).toBe(200);
+      expect(
+        (await call(port, 'PATCH', `/api/v1/spas/${id}`, { name: 'Cluster Spa Renamed' }, token))
+          .status,
+      ).toBe(200);
       // IPC reaches the other worker at once; allow it a moment to arrive
       await new Promise((r) => setTimeout(r, 100));
       for (let i = 0; i < 6; i++) {
@@ -111,7 +132,8 @@ describe('WEB_CONCURRENCY=2 (node:cluster)', () => {
       try {
         expect(server.output()).not.toMatch(/rate limits are per worker/);
         const statuses: number[] = [];
-        for (let i = 0; i < 12; i++) statuses.push((await call(port, 'GET', '/api/v1/states')).status);
+        for (let i = 0; i < 12; i++)
+          statuses.push((await call(port, 'GET', '/api/v1/states')).status);
         expect(statuses.slice(0, 10)).toEqual(Array(10).fill(200));
         expect(statuses.slice(10)).toEqual([429, 429]);
         server.child.kill('SIGTERM');

@@ -163,7 +163,10 @@ describe.runIf(HAS_REDIS)('with Redis down at boot', () => {
       expect((await t.http.get('/health').expect(200)).body.details.redis.status).toBe('degraded');
 
       await redis.start();
-      const up = await waitFor(async () => (await t.http.get('/health')).body?.details?.redis?.status === 'up', 15_000);
+      const up = await waitFor(
+        async () => (await t.http.get('/health')).body?.details?.redis?.status === 'up',
+        15_000,
+      );
       expect(up).toBe(true);
       await t.http.get('/api/v1/states').expect(200);
       expect(await rateLimitKeys(redis)).not.toHaveLength(0);
