@@ -1,7 +1,5 @@
-import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import type { Response } from 'supertest';
 import { createTestApp, type TestApp } from '../support/create-test-app.js';
 import {
   applyTo,
@@ -12,6 +10,7 @@ import {
   snapshot,
   type TestUser,
 } from '../support/factories.js';
+import { binary, filesIn } from '../support/files.js';
 
 interface ApplicationRow {
   id: number;
@@ -28,23 +27,6 @@ interface ApplicationBody {
   status: string;
   applicant: { id: number };
   job: { id: number };
-}
-
-/** Reads any response body as raw bytes. */
-function binary(res: Response, done: (err: Error | null, body: Buffer) => void): void {
-  const chunks: Buffer[] = [];
-  res.on('data', (c: Buffer) => chunks.push(c));
-  res.on('end', () => done(null, Buffer.concat(chunks)));
-}
-
-/** Every file under `dir`, as paths relative to it. */
-async function filesUnder(dir: string): Promise<string[]> {
-  if (!existsSync(dir)) return [];
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries
-    .filter((e) => e.isFile())
-    .map((e) => relative(dir, join(e.parentPath, e.name)))
-    .sort();
 }
 
 describe('applications', () => {
@@ -83,8 +65,8 @@ describe('applications', () => {
     return rows[0];
   }
 
-  const resumes = () => filesUnder(t.config.uploads.resumeDir);
-  const publicFiles = () => filesUnder(t.config.uploads.publicDir);
+  const resumes = () => filesIn(t.config.uploads.resumeDir);
+  const publicFiles = () => filesIn(t.config.uploads.publicDir);
 
   const applyWithResume = (user: TestUser, jobId: number, file: Buffer = FILES.pdf) =>
     t.http

@@ -1,6 +1,4 @@
-import { readdir } from 'node:fs/promises';
 import { STATUS_CODES } from 'node:http';
-import { join, relative } from 'node:path';
 import type { Response, Test } from 'supertest';
 import { createTestApp, type TestApp } from '../support/create-test-app.js';
 import {
@@ -13,6 +11,7 @@ import {
   snapshot,
   type TestUser,
 } from '../support/factories.js';
+import { storedFiles } from '../support/files.js';
 
 /**
  * Who may do what: every write route and the private reads, for every kind of caller, each on a
@@ -248,25 +247,9 @@ const CELLS = ROUTES.flatMap((r) =>
   ACTORS.map((actor) => [r.route, actor, MATRIX[r.route][actor], r] as const),
 );
 
-/** Every file under `dir`, relative to it (none when it does not exist yet). */
-async function filesIn(dir: string): Promise<string[]> {
-  try {
-    const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-    return entries
-      .filter((e) => e.isFile())
-      .map((e) => relative(dir, join(e.parentPath, e.name)))
-      .sort();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
-}
-
 async function files(): Promise<{ image: string[]; resume: string[] }> {
-  return {
-    image: await filesIn(t.config.uploads.publicDir),
-    resume: await filesIn(t.config.uploads.resumeDir),
-  };
+  const stored = await storedFiles(t);
+  return { image: stored.uploads, resume: stored.resumes };
 }
 
 /** `{ statusCode, error, message, code?, requestId }`, plus the per-field `details` of a 400. */

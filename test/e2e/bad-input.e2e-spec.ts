@@ -1,7 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
 import { STATUS_CODES } from 'node:http';
-import { join, relative } from 'node:path';
 import type { Response, Test } from 'supertest';
 import { createTestApp, type TestApp } from '../support/create-test-app.js';
 import {
@@ -15,6 +13,7 @@ import {
   snapshot,
   type TestUser,
 } from '../support/factories.js';
+import { storedFiles } from '../support/files.js';
 
 /**
  * Bad input on every route: each row must be a 4xx in the error shape of API.md, whose message
@@ -350,24 +349,7 @@ const TABLE: Array<[route: string, input: string, status: number, names: string 
 const asWord = (text: string) =>
   new RegExp(`(?<!\\w)${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?!\\w)`);
 
-/** Every file under `dir`, relative to it (none when it does not exist yet). */
-async function filesIn(dir: string): Promise<string[]> {
-  try {
-    const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-    return entries
-      .filter((e) => e.isFile())
-      .map((e) => relative(dir, join(e.parentPath, e.name)))
-      .sort();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
-}
-
-const files = async () => ({
-  uploads: await filesIn(t.config.uploads.publicDir),
-  resumes: await filesIn(t.config.uploads.resumeDir),
-});
+const files = () => storedFiles(t);
 
 /** What must never reach a client: stack frames, SQL or driver errors, file system paths. */
 function expectNoLeak(res: Response): void {

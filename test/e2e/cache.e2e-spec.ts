@@ -1,17 +1,6 @@
-import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner.js';
 import { createTestApp, type TestApp } from '../support/create-test-app.js';
 import { createJob, createSpa, createUser, type TestUser } from '../support/factories.js';
-
-/** Runs `fn` and returns the SQL statements TypeORM sent meanwhile. */
-async function queriesDuring(fn: () => Promise<unknown>): Promise<string[]> {
-  const spy = vi.spyOn(PostgresQueryRunner.prototype, 'query');
-  try {
-    await fn();
-    return spy.mock.calls.map((c) => String(c[0]));
-  } finally {
-    spy.mockRestore();
-  }
-}
+import { queriesDuring } from '../support/files.js';
 
 describe('HTTP cache (memory, or Redis when REDIS_URL is set)', () => {
   let t: TestApp;

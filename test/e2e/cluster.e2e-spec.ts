@@ -49,6 +49,19 @@ async function workerPid(port: number): Promise<string> {
   return /pid="(\d+)"/.exec((await call(port, 'GET', '/metrics')).body)![1];
 }
 
+/** True once both workers have answered (the second may still be booting when the first does). */
+async function bothWorkersAnswer(port: number): Promise<boolean> {
+  const pids = new Set<string>();
+  return waitFor(
+    async () => {
+      pids.add(await workerPid(port));
+      return pids.size === 2;
+    },
+    60_000,
+    50,
+  );
+}
+
 async function boot(
   env: Record<string, string>,
 ): Promise<{ server: RunningProcess; port: number; dir: string }> {
@@ -77,9 +90,7 @@ describe('WEB_CONCURRENCY=2 (node:cluster)', () => {
     const { server, port, dir } = await boot({ REDIS_ENABLED: 'false' });
     try {
       expect(server.output()).toMatch(/rate limits are per worker/);
-      const pids = new Set<string>();
-      for (let i = 0; i < 20 && pids.size < 2; i++) pids.add(await workerPid(port));
-      expect(pids.size).toBe(2);
+      expect(await bothWorkersAnswer(port)).toBe(true);
 
       const reg = await call(port, 'POST', '/api/v1/auth/register', {
         email: 'cluster-owner@example.test',
@@ -106,12 +117,16 @@ describe('WEB_CONCURRENCY=2 (node:cluster)', () => {
         (await call(port, 'PATCH', `/api/v1/spas/${id}`, { name: 'Cluster Spa Renamed' }, token))
           .status,
       ).toBe(200);
-      // IPC reaches the other worker at once; allow it a moment to arrive
-      await new Promise((r) => setTimeout(r, 100));
-      for (let i = 0; i < 6; i++) {
-        const res = await call(port, 'GET', `/api/v1/spas/${id}`);
-        expect((JSON.parse(res.body) as { name: string }).name).toBe('Cluster Spa Renamed');
-      }
+      // without Redis the other worker learns of the write over IPC, asynchronously
+      const renamed = async () => {
+        for (let i = 0; i < 6; i++) {
+          const res = await call(port, 'GET', `/api/v1/spas/${id}`);
+          if ((JSON.parse(res.body) as { name: string }).name !== 'Cluster Spa Renamed')
+            return false;
+        }
+        return true;
+      };
+      expect(await waitFor(renamed, 5000, 50)).toBe(true);
 
       server.child.kill('SIGTERM');
       expect(await server.exited).toBe(0);
@@ -131,6 +146,7 @@ describe('WEB_CONCURRENCY=2 (node:cluster)', () => {
       });
       try {
         expect(server.output()).not.toMatch(/rate limits are per worker/);
+        expect(await bothWorkersAnswer(port)).toBe(true);
         const statuses: number[] = [];
         for (let i = 0; i < 12; i++)
           statuses.push((await call(port, 'GET', '/api/v1/states')).status);

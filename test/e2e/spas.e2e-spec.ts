@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Response } from 'supertest';
 import { createTestApp, type TestApp } from '../support/create-test-app.js';
 import { createJob, createSpa, createUser, FILES, type TestUser } from '../support/factories.js';
+import { binary } from '../support/files.js';
 
 const unique = () => randomBytes(4).toString('hex');
 
@@ -38,13 +38,6 @@ interface SpaBody {
   city: { id: number };
   state: { id: number };
   images: string[];
-}
-
-/** Reads any response body as raw bytes (images, whatever their type). */
-function binary(res: Response, done: (err: Error | null, body: Buffer) => void): void {
-  const chunks: Buffer[] = [];
-  res.on('data', (c: Buffer) => chunks.push(c));
-  res.on('end', () => done(null, Buffer.concat(chunks)));
 }
 
 describe('spas', () => {
