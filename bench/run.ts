@@ -28,7 +28,7 @@ const { values: args } = parseArgs({
     duration: { type: 'string', default: '30' },
     connections: { type: 'string', default: '1000' },
     workers: { type: 'string', default: process.env.WEB_CONCURRENCY ?? '2' },
-    phases: { type: 'string', default: 'capacity,users' },
+    phases: { type: 'string', default: 'latency,capacity,users' },
     caches: { type: 'string', default: 'cold,warm' },
     'database-url': {
       type: 'string',
@@ -231,6 +231,63 @@ async function warmUp(base: string, workload: Workload): Promise<void> {
   await Promise.all(Array.from({ length: 32 }, (_, w) => worker(w)));
 }
 
+/**
+ * One client, one request at a time, with nothing else running: what a filtered job list and a
+ * full-text search cost from the database (cold: every request distinct and uncached) and from
+ * the cache (warm: the same requests again).
+ */
+async function singleClientLatency(
+  base: string,
+  prefix: string,
+): Promise<Record<string, Record<string, number>>> {
+  await makeCold(prefix);
+  const words = [
+    'massage',
+    'reflexology',
+    'shiatsu',
+    'esthetician',
+    'hydrafacial',
+    'manager',
+    'yoga',
+    'sauna',
+  ];
+  const sorts = ['newest', 'popular', 'salary'];
+  const kinds: Record<string, string[]> = {
+    'filtered job list': Array.from(
+      { length: 150 },
+      (_, i) =>
+        `/api/v1/jobs?stateId=${1 + (i % 50)}&categoryId=${1 + (i % 14)}&sort=${sorts[i % 3]}`,
+    ),
+    search: Array.from(
+      { length: 150 },
+      (_, i) =>
+        `/api/v1/jobs?q=${words[i % words.length]}&stateId=${1 + (i % 50)}${i % 2 ? '&sort=salary' : ''}`,
+    ),
+  };
+  const out: Record<string, Record<string, number>> = {};
+  for (const [kind, paths] of Object.entries(kinds)) {
+    for (const cache of ['cold', 'warm']) {
+      const ms: number[] = [];
+      for (const [i, path] of paths.entries()) {
+        const started = performance.now();
+        const res = await fetch(`${base}${path}`, {
+          headers: { 'x-forwarded-for': `10.250.0.${i % 250}` },
+        });
+        await res.arrayBuffer();
+        if (!res.ok) throw new Error(`${path} answered ${res.status}`);
+        ms.push(performance.now() - started);
+      }
+      ms.sort((a, b) => a - b);
+      const at = (q: number) => Math.round(ms[Math.floor(q * (ms.length - 1))] * 10) / 10;
+      out[`${kind} (${cache})`] = { p50: at(0.5), p95: at(0.95), max: at(1) };
+      log(
+        `single client, ${kind}, ${cache}: p50 ${at(0.5)} ms, p95 ${at(0.95)} ms, max ${at(1)} ms`,
+      );
+    }
+  }
+  return out;
+}
+
 async function drive(
   base: string,
   workload: Workload,
@@ -400,7 +457,11 @@ async function main(): Promise<void> {
     );
 
     const results: PhaseResult[] = [];
-    for (const phase of args.phases.split(',') as Array<'capacity' | 'users'>) {
+    const phases = args.phases.split(',');
+    const singleClient = phases.includes('latency')
+      ? await singleClientLatency(base, prefix)
+      : undefined;
+    for (const phase of phases.filter((p) => p !== 'latency') as Array<'capacity' | 'users'>) {
       for (const cache of args.caches.split(',') as Array<'cold' | 'warm'>) {
         if (cache === 'cold') await makeCold(prefix);
         else await warmUp(base, workload);
@@ -417,7 +478,7 @@ async function main(): Promise<void> {
     }
     const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
     const file = join(RESULTS, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-    writeFileSync(file, JSON.stringify({ machine, args, results }, null, 2));
+    writeFileSync(file, JSON.stringify({ machine, args, singleClient, results }, null, 2));
     console.table(
       results.map((r) => ({
         phase: `${r.phase}/${r.cache}`,

@@ -85,6 +85,29 @@ describe('database foundation', () => {
     expect(results.map((r) => r.status)).toEqual(Array(10).fill(200));
   });
 
+  it('answers 503 when no connection frees up within DB_POOL_TIMEOUT_SECONDS', async () => {
+    const tiny = await createTestApp({
+      shareWith: t,
+      env: { DB_POOL_SIZE: '1', DB_MAX_OVERFLOW: '0', DB_POOL_TIMEOUT_SECONDS: '1' },
+    });
+    const held = tiny.db.createQueryRunner();
+    try {
+      await held.connect(); // the pool's only connection
+      const started = Date.now();
+      const res = await tiny.http.get('/api/v1/cities?q=pool-timeout');
+      expect(res.status).toBe(503);
+      expect(res.body).toMatchObject({
+        code: 'DATABASE_UNAVAILABLE',
+        requestId: expect.any(String),
+      });
+      expect(res.headers['retry-after']).toBeDefined();
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      await held.release();
+      await tiny.close();
+    }
+  });
+
   it('keeps concurrent transactions and parameterized queries apart on many connections', async () => {
     // On PGlite every connection shares one session: a transaction's simple queries must never
     // land between another connection's Parse and Execute.
