@@ -6,7 +6,7 @@ import { KeyvCacheableMemory } from 'cacheable';
 import { Keyv } from 'keyv';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { bounded, RedisService } from '../redis/redis.service.js';
+import { RedisService } from '../redis/redis.service.js';
 import { CacheResultExplorer } from './cache-result.decorator.js';
 import { CacheService } from './cache.service.js';
 import { HttpCacheInterceptor } from './http-cache.interceptor.js';
@@ -22,12 +22,18 @@ const L1_MAX_ENTRIES = 10_000;
  * write when Redis is slow), and never closed by cache-manager (RedisService owns the connection).
  */
 class SharedKeyvRedis<T> extends KeyvRedis<T> {
+  constructor(private readonly redis: RedisService) {
+    super(redis.client, { throwOnConnectError: false, throwOnErrors: false });
+  }
+
   override async get<U = T>(key: string): Promise<U | undefined> {
-    return bounded(super.get<U>(key)).catch(() => undefined);
+    if (!this.redis.ready) return undefined;
+    return this.redis.bounded(super.get<U>(key)).catch(() => undefined);
   }
 
   override async set(key: string, value: string, ttl?: number): Promise<void> {
-    await bounded(super.set(key, value, ttl)).catch(() => undefined);
+    if (!this.redis.ready) return;
+    await this.redis.bounded(super.set(key, value, ttl)).catch(() => undefined);
   }
 
   override async disconnect(): Promise<void> {}
@@ -56,10 +62,7 @@ function quiet<T extends Keyv>(keyv: T): T {
         const shared = redis.client
           ? quiet(
               new Keyv({
-                store: new SharedKeyvRedis(redis.client, {
-                  throwOnConnectError: false,
-                  throwOnErrors: false,
-                }),
+                store: new SharedKeyvRedis(redis),
                 namespace: redis.key('cache'),
                 useKeyPrefix: false,
               }),

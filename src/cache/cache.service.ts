@@ -5,7 +5,7 @@ import { CACHE_MANAGER } from '@nestjs/cache-manager';
 import type { Cache } from 'cache-manager';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { bounded, RedisService } from '../redis/redis.service.js';
+import { RedisService } from '../redis/redis.service.js';
 import { CACHE_TAGS, cacheVersionKey, type CacheTag } from './cache-tags.js';
 
 /** While Redis is down, entries live this long at most: other processes cannot see our writes. */
@@ -89,7 +89,9 @@ export class CacheService implements OnModuleInit {
   private async versions(tags: CacheTag[]): Promise<{ version: string; shared: boolean }> {
     if (this.redis.ready) {
       try {
-        const values = await bounded(this.redis.client!.mGet(tags.map((t) => this.versionKey(t))));
+        const values = await this.redis.bounded(
+          this.redis.client!.mGet(tags.map((t) => this.versionKey(t))),
+        );
         if (values.every((v) => v !== null))
           return { version: `r${values.join('.')}`, shared: true };
         void this.seedVersions(); // a restarted (empty) Redis, or evicted keys
@@ -128,7 +130,7 @@ export class CacheService implements OnModuleInit {
     try {
       const multi = this.redis.client!.multi();
       for (const t of tags) multi.incr(this.versionKey(t));
-      await bounded(multi.exec());
+      await this.redis.bounded(multi.exec());
     } catch (err) {
       this.logger.warn(
         `Could not invalidate ${tags.join(', ')} in Redis: ${(err as Error).message}`,

@@ -11,24 +11,14 @@ import { APP_CONFIG } from '../config/config.module.js';
 
 /** Every call gives up after this long, so a dead or stalled Redis never stalls a request. */
 export const REDIS_TIMEOUT_MS = 250;
+/** After a timeout Redis is left alone this long, so a stalled server costs one timeout per window. */
+const PAUSE_AFTER_TIMEOUT_MS = 2000;
 const CONNECT_TIMEOUT_MS = 1000;
 
 export class RedisTimeoutError extends Error {
   constructor() {
     super(`Redis did not answer within ${REDIS_TIMEOUT_MS} ms`);
   }
-}
-
-/**
- * Bounds a Redis call. (node-redis' own per-command timeout builds an AbortSignal and a
- * DOMException per command: a measurable share of CPU at thousands of requests per second.)
- */
-export function bounded<T>(call: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new RedisTimeoutError()), REDIS_TIMEOUT_MS);
-  });
-  return Promise.race([call, timeout]).finally(() => clearTimeout(timer));
 }
 
 function buildClient(url: string) {
@@ -58,24 +48,19 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
   readonly client?: RedisClient;
   private readonly reconnectListeners: Array<() => void> = [];
   private readonly readyListeners: Array<() => void> = [];
-  private wasReady = false;
-  private outageLogged = false;
+  private connectedOnce = false;
+  private inOutage = false;
+  private pausedUntil = 0;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     if (!config.redis.enabled) return;
     const client = buildClient(config.redis.url);
-    client.on('error', (err: Error) => {
-      if (this.outageLogged) return;
-      this.outageLogged = true;
-      this.logger.warn(`Redis unavailable (${err.message}); serving from memory until it returns`);
-    });
+    client.on('error', (err: Error) => this.outage(`unavailable (${err.message})`));
     client.on('ready', () => {
-      if (this.outageLogged || !this.wasReady) this.logger.log('Redis connected');
-      const recovered = this.wasReady && this.outageLogged;
-      this.wasReady = true;
-      this.outageLogged = false;
       for (const listener of this.readyListeners) listener();
-      if (recovered) for (const listener of this.reconnectListeners) listener();
+      if (!this.connectedOnce) this.logger.log('Redis connected');
+      this.connectedOnce = true;
+      this.recovered();
     });
     this.client = client;
   }
@@ -84,9 +69,51 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
     return this.client !== undefined;
   }
 
-  /** Connected and accepting commands right now. */
+  /** Connected, and not stalled a moment ago: worth sending a command to. */
   get ready(): boolean {
-    return this.client?.isReady ?? false;
+    return (this.client?.isReady ?? false) && Date.now() >= this.pausedUntil;
+  }
+
+  /**
+   * Bounds a Redis call in time; a timeout also pauses Redis use for a moment (see `ready`).
+   * (node-redis' own per-command timeout builds an AbortSignal and a DOMException per command:
+   * a measurable share of CPU at thousands of requests per second.)
+   */
+  bounded<T>(call: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.pausedUntil = Date.now() + PAUSE_AFTER_TIMEOUT_MS;
+        this.outage(`stalled (no answer in ${REDIS_TIMEOUT_MS} ms)`);
+        reject(new RedisTimeoutError());
+      }, REDIS_TIMEOUT_MS);
+    });
+    return Promise.race([call, timeout]).then(
+      (value) => {
+        clearTimeout(timer);
+        this.recovered();
+        return value;
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        throw err;
+      },
+    );
+  }
+
+  private outage(reason: string): void {
+    if (this.inOutage) return;
+    this.inOutage = true;
+    this.logger.warn(`Redis ${reason}; serving from memory until it answers again`);
+  }
+
+  /** The first answer after an outage: Redis is used again, and told what happened meanwhile. */
+  private recovered(): void {
+    if (!this.inOutage) return;
+    this.inOutage = false;
+    if (!this.connectedOnce) return;
+    this.logger.log('Redis answers again');
+    for (const listener of this.reconnectListeners) listener();
   }
 
   /** Namespaced key: several apps (or test runs) can share one Redis. */
@@ -99,7 +126,7 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
     this.readyListeners.push(listener);
   }
 
-  /** Called when Redis comes back after an outage (not on the first connection). */
+  /** Called when Redis answers again after an outage or a stall (not on the first connection). */
   onReconnect(listener: () => void): void {
     this.reconnectListeners.push(listener);
   }
@@ -115,7 +142,7 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
   async ping(): Promise<boolean> {
     if (!this.ready) return false;
     try {
-      return (await bounded(this.client!.ping())) === 'PONG';
+      return (await this.bounded(this.client!.ping())) === 'PONG';
     } catch {
       return false;
     }

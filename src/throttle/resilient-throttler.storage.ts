@@ -1,7 +1,7 @@
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface.js';
-import { bounded, RedisService } from '../redis/redis.service.js';
+import { RedisService } from '../redis/redis.service.js';
 import { MemoryThrottlerStorage, toRecord } from './memory-throttler.storage.js';
 
 /** One counted hit: a window key, its length (ms) and its limit. */
@@ -64,9 +64,11 @@ export class ResilientThrottlerStorage implements ThrottlerStorage, OnApplicatio
 
   private async run(keys: string[], ttls: string[]): Promise<number[]> {
     const client = this.redis.client!;
-    this.scriptSha ??= await bounded(client.scriptLoad(INCREMENT_SCRIPT));
+    this.scriptSha ??= await this.redis.bounded(client.scriptLoad(INCREMENT_SCRIPT));
     try {
-      return (await bounded(client.evalSha(this.scriptSha, { keys, arguments: ttls }))) as number[];
+      return (await this.redis.bounded(
+        client.evalSha(this.scriptSha, { keys, arguments: ttls }),
+      )) as number[];
     } catch (err) {
       if (!(err as Error).message?.includes('NOSCRIPT')) throw err;
       this.scriptSha = undefined; // Redis restarted empty: load the script again

@@ -150,6 +150,59 @@ describe.runIf(HAS_REDIS)('with Redis', () => {
   });
 });
 
+describe.runIf(HAS_REDIS)('when Redis stalls (open connection, no answers)', () => {
+  it('gives up on it within a bounded time per request, then uses it again', async () => {
+    const redis = await TestRedisServer.start();
+    const t = await createTestApp({
+      env: { REDIS_URL: redis.url, RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_PER_MINUTE: '1000' },
+    });
+    try {
+      const owner = await createUser(t, 'employer');
+      const spa = await createSpa(t, owner, { name: 'Stall Spa' });
+      await t.http.get(`/api/v1/spas/${spa.id}`).expect(200);
+
+      redis.pause();
+      const durations: number[] = [];
+      for (let i = 0; i < 10; i++) {
+        const started = Date.now();
+        await t.http.get(i % 2 ? '/api/v1/states' : `/api/v1/spas/${spa.id}`).expect(200);
+        durations.push(Date.now() - started);
+      }
+      // each Redis call gives up after 250 ms, and the first timeout sets Redis aside for a while
+      expect(Math.max(...durations)).toBeLessThan(2000);
+      expect(durations.slice(1).every((ms) => ms < 500)).toBe(true);
+      expect((await t.http.get('/health').expect(200)).body.details.redis.status).toBe('degraded');
+      await t.http
+        .patch(`/api/v1/spas/${spa.id}`)
+        .set('Authorization', owner.auth)
+        .send({ name: 'Renamed In Stall' })
+        .expect(200);
+      expect((await t.http.get(`/api/v1/spas/${spa.id}`).expect(200)).body.name).toBe(
+        'Renamed In Stall',
+      );
+
+      redis.resume();
+      const back = await waitFor(
+        async () => (await t.http.get('/health')).body?.details?.redis?.status === 'up',
+        15_000,
+      );
+      expect(back).toBe(true);
+      // the write made while Redis stalled is what everyone reads now (versions bumped on recovery)
+      expect((await t.http.get(`/api/v1/spas/${spa.id}`).expect(200)).body.name).toBe(
+        'Renamed In Stall',
+      );
+      const before = await rateLimitKeys(redis);
+      await t.http.get('/api/v1/job-categories').expect(200);
+      expect(await rateLimitKeys(redis)).not.toHaveLength(0);
+      expect(before.length).toBeGreaterThan(0);
+    } finally {
+      redis.resume();
+      await t.close();
+      await redis.stop();
+    }
+  }, 60_000);
+});
+
 describe.runIf(HAS_REDIS)('with Redis down at boot', () => {
   it('boots, serves from memory, and uses Redis once it comes up', async () => {
     const redis = await TestRedisServer.start();

@@ -60,6 +60,15 @@ export class TestRedisServer {
     await exited;
   }
 
+  /** Freezes the server (SIGSTOP): connections stay open, nothing is answered — a stall. */
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.child?.kill('SIGCONT');
+  }
+
   /** Runs one command against this server (for assertions on its keys). */
   async command<T>(fn: (client: Client) => Promise<T>): Promise<T> {
     const client = connect(this.url);
