@@ -51,6 +51,7 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
   private connectedOnce = false;
   private inOutage = false;
   private pausedUntil = 0;
+  private lastAnswerAt = 0;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     if (!config.redis.enabled) return;
@@ -75,22 +76,33 @@ export class RedisService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * Bounds a Redis call in time; a timeout also pauses Redis use for a moment (see `ready`).
+   * Bounds a Redis call in time. A timeout only counts as a stall — Redis set aside for a moment,
+   * see `ready` — when Redis has answered nothing at all since the call was sent: under heavy load
+   * this process, not Redis, is what is slow. And the timer lets pending I/O be read first, since
+   * on a busy event loop timers run before the replies already waiting on the socket.
    * (node-redis' own per-command timeout builds an AbortSignal and a DOMException per command:
    * a measurable share of CPU at thousands of requests per second.)
    */
   bounded<T>(call: Promise<T>): Promise<T> {
+    const sentAt = Date.now();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        this.pausedUntil = Date.now() + PAUSE_AFTER_TIMEOUT_MS;
-        this.outage(`stalled (no answer in ${REDIS_TIMEOUT_MS} ms)`);
-        reject(new RedisTimeoutError());
-      }, REDIS_TIMEOUT_MS);
+      timer = setTimeout(
+        () =>
+          setImmediate(() => {
+            if (this.lastAnswerAt < sentAt) {
+              this.pausedUntil = Date.now() + PAUSE_AFTER_TIMEOUT_MS;
+              this.outage(`stalled (no answer in ${REDIS_TIMEOUT_MS} ms)`);
+            }
+            reject(new RedisTimeoutError());
+          }),
+        REDIS_TIMEOUT_MS,
+      );
     });
     return Promise.race([call, timeout]).then(
       (value) => {
         clearTimeout(timer);
+        this.lastAnswerAt = Date.now();
         this.recovered();
         return value;
       },
