@@ -18,7 +18,7 @@ import { CacheService } from './cache.service.js';
 
 const HTTP_CACHE_TAGS = 'cache:http-tags';
 /** Bodies from this size up are stored gzipped too (the compression middleware's threshold). */
-export const GZIP_THRESHOLD = 1024;
+const GZIP_THRESHOLD = 1024;
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 /**

@@ -11,7 +11,7 @@ import {
 } from './vocabulary.js';
 import { selectRows } from '../sql.js';
 
-export const LOAD_PASSWORD = 'spajobs-load';
+const LOAD_PASSWORD = 'spajobs-load';
 const BATCH = 20_000;
 
 async function count(ds: DataSource, sql: string): Promise<number> {
