@@ -115,7 +115,7 @@ export class CacheService implements OnModuleInit {
       const multi = this.redis.client!.multi();
       for (const t of CACHE_TAGS)
         multi.set(this.versionKey(t), randomInt(1, 2 ** 47), { NX: true });
-      await multi.exec();
+      await this.redis.bounded(multi.exec());
     } catch {
       // retried on the next read that finds a key missing
     }

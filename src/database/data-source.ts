@@ -64,10 +64,6 @@ export class AppDataSource extends DataSource {
     super(options);
   }
 
-  get isEmbedded(): boolean {
-    return this.embeddedServer !== undefined;
-  }
-
   override async destroy(): Promise<void> {
     try {
       if (this.isInitialized) await super.destroy();

@@ -6,7 +6,6 @@ import {
   type HealthCheckResult,
   type HealthIndicatorFunction,
 } from '@nestjs/terminus';
-import { SkipThrottleAll } from '../throttle/skip-throttle.decorator.js';
 import { HealthIndicators } from './health.indicators.js';
 
 /**
@@ -15,7 +14,6 @@ import { HealthIndicators } from './health.indicators.js';
  * full: every dependency; a Redis outage only degrades it.
  */
 @ApiTags('health')
-@SkipThrottleAll()
 @Public()
 @Controller('health')
 export class HealthController {

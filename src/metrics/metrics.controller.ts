@@ -1,12 +1,10 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { Public } from '../auth/decorators.js';
-import { SkipThrottleAll } from '../throttle/skip-throttle.decorator.js';
 import { MetricsService } from './metrics.service.js';
 
 @ApiExcludeController()
 @Public()
-@SkipThrottleAll()
 @Controller('metrics')
 export class MetricsController {
   constructor(private readonly metrics: MetricsService) {}

@@ -5,7 +5,9 @@ import type { AppConfig } from '../config/app-config.js';
 import { AppThrottlerGuard } from './app-throttler.guard.js';
 import { LOGIN_THROTTLE_KEY } from './login-throttle.decorator.js';
 import { ResilientThrottlerStorage } from './resilient-throttler.storage.js';
-import { THROTTLERS } from './throttler-names.js';
+
+/** The named limits. Only /api is limited (see AppThrottlerGuard): probes, metrics, docs never are. */
+const THROTTLERS = { minute: 'minute', hour: 'hour', login: 'login' } as const;
 
 @Module({ providers: [ResilientThrottlerStorage], exports: [ResilientThrottlerStorage] })
 class ThrottleStorageModule {}
