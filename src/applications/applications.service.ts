@@ -1,10 +1,4 @@
-import {
-  ConflictException,
-  ForbiddenException,
-  Injectable,
-  NotFoundException,
-  StreamableFile,
-} from '@nestjs/common';
+import { Injectable, StreamableFile } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository, SelectQueryBuilder } from 'typeorm';
 import { isAdmin, type AuthUser } from '../auth/auth-user.js';
@@ -15,10 +9,11 @@ import { UploadsService, type IncomingFile } from '../uploads/uploads.service.js
 import { Application, type ApplicationStatus } from './application.entity.js';
 import { statusesLeadingTo } from './application-status.js';
 import type { ApplicationDto, ApplyDto, ListApplicationsQueryDto } from './dto/application.dto.js';
+import { AppError } from '../common/error-codes.js';
 
 const ORDER = 'newest';
 const notFound = (id: number) =>
-  new NotFoundException({ message: `Application ${id} not found`, code: 'APPLICATION_NOT_FOUND' });
+  new AppError('APPLICATION_NOT_FOUND', `Application ${id} not found`);
 
 /** An application with what is needed to decide who may see or change it. */
 type Loaded = Application & {
@@ -76,10 +71,7 @@ export class ApplicationsService {
   ): Promise<Page<ApplicationDto>> {
     const job = await this.jobs.ownership(jobId);
     if (job.ownerId !== actor.id && !isAdmin(actor)) {
-      throw new ForbiddenException({
-        message: 'Only the spa’s owner sees its applications',
-        code: 'NOT_SPA_OWNER',
-      });
+      throw new AppError('NOT_SPA_OWNER', 'Only the spa’s owner sees its applications');
     }
     return this.page(this.joined().where('a.job_id = :jobId', { jobId }), query);
   }
@@ -96,10 +88,7 @@ export class ApplicationsService {
   ): Promise<ApplicationDto> {
     const app = await this.visible(actor, id);
     if (app.job.spa.ownerId !== actor.id && !isAdmin(actor)) {
-      throw new ForbiddenException({
-        message: 'Only the spa’s owner changes an application’s status',
-        code: 'NOT_SPA_OWNER',
-      });
+      throw new AppError('NOT_SPA_OWNER', 'Only the spa’s owner changes an application’s status');
     }
     if (app.status !== status) {
       const from = statusesLeadingTo(status);
@@ -114,10 +103,10 @@ export class ApplicationsService {
               .execute();
       if (!result.affected) {
         const current = (await this.load(id)).status;
-        throw new ConflictException({
-          message: `An application cannot move from ${current} to ${status}`,
-          code: 'INVALID_STATUS_TRANSITION',
-        });
+        throw new AppError(
+          'INVALID_STATUS_TRANSITION',
+          `An application cannot move from ${current} to ${status}`,
+        );
       }
     }
     return toDto(await this.load(id));
@@ -130,8 +119,7 @@ export class ApplicationsService {
       select: { id: true, resumeFile: true },
       where: { id },
     });
-    if (!row?.resumeFile)
-      throw new NotFoundException({ message: 'This application has no resume', code: 'NOT_FOUND' });
+    if (!row?.resumeFile) throw new AppError('RESUME_NOT_FOUND', 'This application has no resume');
     return new StreamableFile(this.uploads.openResume(row.resumeFile), {
       type: 'application/pdf',
       disposition: `attachment; filename="resume-${id}.pdf"`,

@@ -1,10 +1,4 @@
-import {
-  ForbiddenException,
-  Injectable,
-  UnauthorizedException,
-  type CanActivate,
-  type ExecutionContext,
-} from '@nestjs/common';
+import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { JwtService } from '@nestjs/jwt';
 import type { Request } from 'express';
@@ -12,6 +6,7 @@ import { UsersService } from '../users/users.service.js';
 import type { UserRole } from '../users/user.entity.js';
 import type { AuthUser } from './auth-user.js';
 import { PUBLIC_KEY, ROLES_KEY } from './decorators.js';
+import { AppError } from '../common/error-codes.js';
 
 export interface TokenPayload {
   sub: string;
@@ -19,8 +14,7 @@ export interface TokenPayload {
   tv: number;
 }
 
-const unauthorized = (message: string) =>
-  new UnauthorizedException({ message, code: 'UNAUTHORIZED' });
+const unauthorized = (message: string) => new AppError('UNAUTHORIZED', message);
 
 /**
  * Global guard: every route needs a valid bearer token unless it is @Public(). The user is
@@ -58,10 +52,7 @@ export class AuthGuard implements CanActivate {
 
     const roles = this.reflector.getAllAndOverride<UserRole[] | undefined>(ROLES_KEY, targets);
     if (roles && !roles.includes(user.role)) {
-      throw new ForbiddenException({
-        message: `This action is for ${roles.join(' or ')} accounts`,
-        code: 'FORBIDDEN_ROLE',
-      });
+      throw new AppError('FORBIDDEN_ROLE', `This action is for ${roles.join(' or ')} accounts`);
     }
     return true;
   }

@@ -1,4 +1,4 @@
-import { ForbiddenException, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -7,6 +7,7 @@ import { UsersService } from '../users/users.service.js';
 import type { TokenPayload } from './auth.guard.js';
 import type { LoginDto, RegisteredDto, RegisterDto, TokenDto } from './dto/auth.dto.js';
 import { hashPassword, verifyPassword } from './password.js';
+import { AppError } from '../common/error-codes.js';
 
 const BAD_CREDENTIALS = 'Invalid email or password';
 
@@ -30,13 +31,9 @@ export class AuthService {
   async login(dto: LoginDto): Promise<TokenDto> {
     const user = await this.users.findForLogin(dto.email);
     const ok = await verifyPassword(user?.passwordHash ?? (await this.decoyHash), dto.password);
-    if (!user || !ok)
-      throw new UnauthorizedException({ message: BAD_CREDENTIALS, code: 'INVALID_CREDENTIALS' });
+    if (!user || !ok) throw new AppError('INVALID_CREDENTIALS', BAD_CREDENTIALS);
     if (!user.isActive) {
-      throw new ForbiddenException({
-        message: 'This account is deactivated',
-        code: 'ACCOUNT_DISABLED',
-      });
+      throw new AppError('ACCOUNT_DISABLED', 'This account is deactivated');
     }
     await this.users.recordLogin(user.id);
     return this.issue(user.id, user.tokenVersion);

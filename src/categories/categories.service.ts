@@ -1,8 +1,9 @@
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { CategoryDto } from './dto/category.dto.js';
 import { JobCategory } from './job-category.entity.js';
+import { AppError } from '../common/error-codes.js';
 
 @Injectable()
 export class CategoriesService {
@@ -17,10 +18,7 @@ export class CategoriesService {
 
   async assertExists(categoryId: number): Promise<void> {
     if (!(await this.categories.existsBy({ id: categoryId }))) {
-      throw new NotFoundException({
-        message: `Category ${categoryId} not found`,
-        code: 'CATEGORY_NOT_FOUND',
-      });
+      throw new AppError('CATEGORY_NOT_FOUND', `Category ${categoryId} not found`);
     }
   }
 }

@@ -8,31 +8,27 @@ import {
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { mapDatabaseError } from './db-errors.js';
+import { defaultCodeFor, isErrorCode, type ErrorCode } from './error-codes.js';
 import { requestIdOf } from './request-id.js';
 
 export interface ErrorBody {
   statusCode: number;
   error: string;
   message: string;
-  code?: string;
+  code: ErrorCode;
   details?: unknown;
-  requestId?: string;
+  requestId: string;
 }
 
-const DEFAULT_CODES: Record<number, string> = {
-  400: 'BAD_REQUEST',
-  401: 'UNAUTHORIZED',
-  403: 'FORBIDDEN',
-  404: 'NOT_FOUND',
-  405: 'METHOD_NOT_ALLOWED',
-  409: 'CONFLICT',
-  413: 'PAYLOAD_TOO_LARGE',
-  415: 'UNSUPPORTED_MEDIA_TYPE',
-  429: 'RATE_LIMITED',
-  503: 'SERVICE_UNAVAILABLE',
+type ErrorParts = Omit<ErrorBody, 'requestId' | 'error'>;
+
+const INTERNAL: ErrorParts = {
+  statusCode: 500,
+  code: 'INTERNAL_ERROR',
+  message: 'Internal server error',
 };
 
-function fromHttpException(exception: HttpException): Omit<ErrorBody, 'requestId' | 'error'> {
+function fromHttpException(exception: HttpException): ErrorParts {
   const status = exception.getStatus();
   if (exception.cause instanceof SyntaxError && status === 400) {
     return {
@@ -42,24 +38,24 @@ function fromHttpException(exception: HttpException): Omit<ErrorBody, 'requestId
     };
   }
   const response = exception.getResponse();
-  if (typeof response === 'string')
-    return { statusCode: status, message: response, code: DEFAULT_CODES[status] };
-  const r = response as { message?: unknown; code?: unknown; details?: unknown };
+  const r = (typeof response === 'string' ? { message: response } : response) as {
+    message?: unknown;
+    code?: unknown;
+    details?: unknown;
+  };
   const message = Array.isArray(r.message)
     ? r.message.join('; ')
     : typeof r.message === 'string'
       ? r.message
       : exception.message;
-  return {
-    statusCode: status,
-    message,
-    code: typeof r.code === 'string' ? r.code : DEFAULT_CODES[status],
-    details: r.details,
-  };
+  const code = isErrorCode(r.code) ? r.code : defaultCodeFor(status);
+  // a status outside the catalogue (a library's 5xx, say) is answered as a fault
+  if (!code) return INTERNAL;
+  return { statusCode: status, message, code, details: r.details };
 }
 
 /**
- * Every error leaves in the shape of API.md: `{ statusCode, error, message, code?, requestId }`.
+ * Every error leaves in the shape of API.md: `{ statusCode, error, message, code, details?, requestId }`.
  * Known database errors become 4xx/503; anything else is logged and answered with a bare 500.
  */
 @Catch()
@@ -71,15 +67,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const req = ctx.getRequest<Request>();
     const res = ctx.getResponse<Response>();
 
-    let body: Omit<ErrorBody, 'requestId' | 'error'>;
-    if (exception instanceof HttpException) {
-      body = fromHttpException(exception);
-    } else {
-      const mapped = mapDatabaseError(exception);
-      body = mapped
-        ? { statusCode: mapped.status, code: mapped.code, message: mapped.message }
-        : { statusCode: 500, code: 'INTERNAL_ERROR', message: 'Internal server error' };
-    }
+    const known = exception instanceof HttpException ? exception : mapDatabaseError(exception);
+    const body = known ? fromHttpException(known) : INTERNAL;
 
     if (body.statusCode === 500) {
       this.logger.error(
@@ -101,7 +90,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
       statusCode: body.statusCode,
       error: STATUS_CODES[body.statusCode] ?? 'Error',
       message: body.message,
-      ...(body.code ? { code: body.code } : {}),
+      code: body.code,
       ...(body.details !== undefined ? { details: body.details } : {}),
       requestId: requestIdOf(req),
     } satisfies ErrorBody);

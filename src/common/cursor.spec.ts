@@ -1,4 +1,4 @@
-import { BadRequestException } from '@nestjs/common';
+import { AppError } from './error-codes.js';
 import { CursorCodec } from './cursor.js';
 
 describe('CursorCodec', () => {
@@ -18,7 +18,7 @@ describe('CursorCodec', () => {
     ['three parts', 'a.b.c'],
     ['sql', "' OR 1=1 --.x"],
   ])('refuses a malformed cursor (%s)', (_, cursor) => {
-    expect(() => codec.decode(cursor, 'newest', ['string', 'number'])).toThrow(BadRequestException);
+    expect(() => codec.decode(cursor, 'newest', ['string', 'number'])).toThrow(AppError);
   });
 
   it('refuses a forged or edited cursor', () => {
@@ -31,6 +31,6 @@ describe('CursorCodec', () => {
   it('refuses a cursor of another order or with wrong types', () => {
     const c = codec.encode({ o: 'popular', v: [10, 1] });
     expect(() => codec.decode(c, 'newest', ['number', 'number'])).toThrow(/another sort order/);
-    expect(() => codec.decode(c, 'popular', ['string', 'number'])).toThrow(BadRequestException);
+    expect(() => codec.decode(c, 'popular', ['string', 'number'])).toThrow(AppError);
   });
 });

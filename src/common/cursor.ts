@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { BadRequestException } from '@nestjs/common';
+import { AppError } from './error-codes.js';
 
 export type CursorValue = string | number;
 
@@ -10,11 +10,8 @@ export interface CursorPayload {
   v: CursorValue[];
 }
 
-function invalid(reason: string): BadRequestException {
-  return new BadRequestException({
-    message: `cursor is invalid: ${reason}`,
-    code: 'INVALID_CURSOR',
-  });
+function invalid(reason: string): AppError {
+  return new AppError('INVALID_CURSOR', `cursor is invalid: ${reason}`);
 }
 
 /**

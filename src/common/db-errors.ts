@@ -1,36 +1,20 @@
-import { HttpStatus } from '@nestjs/common';
 import { QueryFailedError } from 'typeorm';
-
-export interface MappedError {
-  status: number;
-  code: string;
-  message: string;
-}
+import { AppError } from './error-codes.js';
 
 /** What a violated constraint means to a client. Names are fixed by the migrations. */
-const CONSTRAINTS: Record<string, MappedError> = {
-  uq_users_email: {
-    status: HttpStatus.CONFLICT,
-    code: 'EMAIL_TAKEN',
-    message: 'An account with this email already exists',
-  },
-  uq_applications_job_applicant: {
-    status: HttpStatus.CONFLICT,
-    code: 'ALREADY_APPLIED',
-    message: 'You have already applied to this job',
-  },
-  ck_jobs_salary: {
-    status: HttpStatus.BAD_REQUEST,
-    code: 'VALIDATION_FAILED',
-    message: 'salaryMin must not be greater than salaryMax',
-  },
+const CONSTRAINTS: Record<string, AppError> = {
+  uq_users_email: new AppError('EMAIL_TAKEN', 'An account with this email already exists'),
+  uq_applications_job_applicant: new AppError(
+    'ALREADY_APPLIED',
+    'You have already applied to this job',
+  ),
+  ck_jobs_salary: new AppError('VALIDATION_FAILED', 'salaryMin must not be greater than salaryMax'),
 };
 
-const UNAVAILABLE: MappedError = {
-  status: HttpStatus.SERVICE_UNAVAILABLE,
-  code: 'DATABASE_UNAVAILABLE',
-  message: 'The database is unavailable; try again shortly',
-};
+const UNAVAILABLE = new AppError(
+  'DATABASE_UNAVAILABLE',
+  'The database is unavailable; try again shortly',
+);
 
 const CONNECTION_ERROR_CODES = new Set([
   'ECONNREFUSED',
@@ -71,7 +55,7 @@ export function isConnectionError(err: unknown): boolean {
 }
 
 /** Maps a database error to a client error, or undefined when it is a real fault (500). */
-export function mapDatabaseError(err: unknown): MappedError | undefined {
+export function mapDatabaseError(err: unknown): AppError | undefined {
   if (isConnectionError(err)) return UNAVAILABLE;
   if (!(err instanceof QueryFailedError)) return undefined;
   const driver = err.driverError as PgError;
@@ -79,46 +63,25 @@ export function mapDatabaseError(err: unknown): MappedError | undefined {
   if (known) return known;
   switch (driver.code) {
     case '23505':
-      return {
-        status: HttpStatus.CONFLICT,
-        code: 'DUPLICATE',
-        message: 'This record already exists',
-      };
+      return new AppError('DUPLICATE', 'This record already exists');
     case '23503':
       return /^update or delete/.test(driver.message ?? '')
-        ? {
-            status: HttpStatus.CONFLICT,
-            code: 'IN_USE',
-            message: 'This record is still referenced',
-          }
-        : {
-            status: HttpStatus.NOT_FOUND,
-            code: 'REFERENCE_NOT_FOUND',
-            message: 'A referenced record does not exist',
-          };
+        ? new AppError('IN_USE', 'This record is still referenced')
+        : new AppError('REFERENCE_NOT_FOUND', 'A referenced record does not exist');
     case '23502':
-      return {
-        status: HttpStatus.BAD_REQUEST,
-        code: 'VALIDATION_FAILED',
-        // the column is the API field in snake_case; naming it tells the client what to fix
-        message: driver.column
+      // the column is the API field in snake_case; naming it tells the client what to fix
+      return new AppError(
+        'VALIDATION_FAILED',
+        driver.column
           ? `${camelCase(driver.column)} must not be null`
           : 'A required field is missing',
-      };
+      );
     case '22001':
     case '22003':
     case '22P02':
-      return {
-        status: HttpStatus.BAD_REQUEST,
-        code: 'VALIDATION_FAILED',
-        message: 'A value is out of range or malformed',
-      };
+      return new AppError('VALIDATION_FAILED', 'A value is out of range or malformed');
     case '57014':
-      return {
-        status: HttpStatus.SERVICE_UNAVAILABLE,
-        code: 'DATABASE_TIMEOUT',
-        message: 'The request took too long; try again shortly',
-      };
+      return new AppError('DATABASE_TIMEOUT', 'The request took too long; try again shortly');
     default:
       return undefined;
   }

@@ -1,10 +1,5 @@
-import {
-  BadRequestException,
-  Injectable,
-  NotFoundException,
-  type ArgumentMetadata,
-  type PipeTransform,
-} from '@nestjs/common';
+import { Injectable, type ArgumentMetadata, type PipeTransform } from '@nestjs/common';
+import { AppError } from './error-codes.js';
 
 const MAX_ID = 2_147_483_647;
 const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
@@ -15,10 +10,7 @@ export class IdPipe implements PipeTransform<string, number> {
   transform(value: string, meta: ArgumentMetadata): number {
     const id = /^\d{1,10}$/.test(value) ? Number(value) : NaN;
     if (!(id >= 1 && id <= MAX_ID)) {
-      throw new BadRequestException({
-        message: `${meta.data ?? 'id'} must be a positive integer`,
-        code: 'VALIDATION_FAILED',
-      });
+      throw new AppError('VALIDATION_FAILED', `${meta.data ?? 'id'} must be a positive integer`);
     }
     return id;
   }
@@ -36,6 +28,6 @@ export class IdOrSlugPipe implements PipeTransform<string, IdOrSlug> {
     if (/^\d{1,10}$/.test(value) && Number(value) >= 1 && Number(value) <= MAX_ID)
       return { id: Number(value) };
     if (value.length <= 200 && SLUG.test(value)) return { slug: value };
-    throw new NotFoundException({ message: 'Not found', code: 'NOT_FOUND' });
+    throw new AppError('NOT_FOUND', 'Not found');
   }
 }

@@ -1,4 +1,5 @@
-import { BadRequestException, ValidationPipe, type ValidationError } from '@nestjs/common';
+import { ValidationPipe, type ValidationError } from '@nestjs/common';
+import { AppError } from './error-codes.js';
 
 export interface FieldProblem {
   field: string;
@@ -38,11 +39,7 @@ export function createValidationPipe(): ValidationPipe {
     stopAtFirstError: true,
     exceptionFactory: (errors) => {
       const details = flatten(errors);
-      return new BadRequestException({
-        message: details.map((d) => d.message).join('; '),
-        code: 'VALIDATION_FAILED',
-        details,
-      });
+      return new AppError('VALIDATION_FAILED', details.map((d) => d.message).join('; '), details);
     },
   });
 }

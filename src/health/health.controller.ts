@@ -6,6 +6,7 @@ import {
   type HealthCheckResult,
   type HealthIndicatorFunction,
 } from '@nestjs/terminus';
+import { AppError } from '../common/error-codes.js';
 import { HealthIndicators } from './health.indicators.js';
 
 /**
@@ -52,11 +53,9 @@ export class HealthController {
     } catch (err) {
       if (err instanceof ServiceUnavailableException) {
         const report = err.getResponse() as HealthCheckResult;
-        throw new ServiceUnavailableException({
-          message: report.status === 'shutting_down' ? 'Shutting down' : 'Not ready',
-          code: report.status === 'shutting_down' ? 'SHUTTING_DOWN' : 'NOT_READY',
-          details: report,
-        });
+        throw report.status === 'shutting_down'
+          ? new AppError('SHUTTING_DOWN', 'Shutting down', report)
+          : new AppError('NOT_READY', 'Not ready', report);
       }
       throw err;
     }

@@ -1,10 +1,4 @@
-import {
-  BadRequestException,
-  ConflictException,
-  ForbiddenException,
-  Injectable,
-  NotFoundException,
-} from '@nestjs/common';
+import { Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { isAdmin, type AuthUser } from '../auth/auth-user.js';
@@ -20,9 +14,9 @@ import type { JobDto } from './dto/job.dto.js';
 import type { CreateJobDto, UpdateJobDto } from './dto/job-input.dto.js';
 import { Job } from './job.entity.js';
 import { selectJobs, toJobDetail, whereOpen, type JobDetailRow } from './jobs.query.js';
+import { AppError } from '../common/error-codes.js';
 
-const notFound = (id: number | string) =>
-  new NotFoundException({ message: `Job ${id} not found`, code: 'JOB_NOT_FOUND' });
+const notFound = (id: number | string) => new AppError('JOB_NOT_FOUND', `Job ${id} not found`);
 
 /** Who may see and handle a job's applications: the spa's owner (and admins). */
 export interface JobOwnership {
@@ -44,10 +38,7 @@ export class JobsService {
   async create(actor: AuthUser, dto: CreateJobDto): Promise<JobDto> {
     const spa = await this.spas.manageable(actor, dto.spaId);
     if (!spa.isActive) {
-      throw new ConflictException({
-        message: `Spa ${spa.id} is deactivated`,
-        code: 'SPA_INACTIVE',
-      });
+      throw new AppError('SPA_INACTIVE', `Spa ${spa.id} is deactivated`);
     }
     this.checkAdminOnly(actor, dto.isFeatured);
     checkSalary(dto.salaryMin ?? null, dto.salaryMax ?? null);
@@ -121,11 +112,7 @@ export class JobsService {
     )
       .andWhere('j.id = :id', { id })
       .getExists();
-    if (!open)
-      throw new NotFoundException({
-        message: `Job ${id} is not open for applications`,
-        code: 'JOB_NOT_OPEN',
-      });
+    if (!open) throw new AppError('JOB_NOT_OPEN', `Job ${id} is not open for applications`);
   }
 
   /** The job and its spa's owner, whatever the job's state (applications outlive postings). */
@@ -151,10 +138,7 @@ export class JobsService {
 
   private checkAdminOnly(actor: AuthUser, isFeatured: boolean | undefined): void {
     if (isFeatured !== undefined && !isAdmin(actor)) {
-      throw new ForbiddenException({
-        message: 'Only admins may set isFeatured',
-        code: 'ADMIN_ONLY_FIELD',
-      });
+      throw new AppError('ADMIN_ONLY_FIELD', 'Only admins may set isFeatured');
     }
   }
 
@@ -169,20 +153,16 @@ export class JobsService {
 
 function checkSalary(min: number | null, max: number | null): void {
   if (min !== null && max !== null && min > max) {
-    throw new BadRequestException({
-      message: 'salaryMin must not be greater than salaryMax',
-      code: 'VALIDATION_FAILED',
-      details: [{ field: 'salaryMin', message: 'salaryMin must not be greater than salaryMax' }],
-    });
+    throw new AppError('VALIDATION_FAILED', 'salaryMin must not be greater than salaryMax', [
+      { field: 'salaryMin', message: 'salaryMin must not be greater than salaryMax' },
+    ]);
   }
 }
 
 function checkExpiry(expiresAt: Date | null | undefined): void {
   if (expiresAt && expiresAt.getTime() <= Date.now()) {
-    throw new BadRequestException({
-      message: 'expiresAt must be in the future',
-      code: 'VALIDATION_FAILED',
-      details: [{ field: 'expiresAt', message: 'expiresAt must be in the future' }],
-    });
+    throw new AppError('VALIDATION_FAILED', 'expiresAt must be in the future', [
+      { field: 'expiresAt', message: 'expiresAt must be in the future' },
+    ]);
   }
 }

@@ -1,4 +1,4 @@
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { CacheResult } from '../cache/cache-result.decorator.js';
@@ -8,6 +8,7 @@ import { DEFAULT_PAGE_SIZE, toPage, type Page } from '../common/page.js';
 import { City } from './city.entity.js';
 import { CityDto, StateDto, type ListCitiesQueryDto } from './dto/location.dto.js';
 import { State } from './state.entity.js';
+import { AppError } from '../common/error-codes.js';
 
 const CITY_ORDER = 'name';
 
@@ -33,10 +34,7 @@ export class LocationsService {
       .addOrderBy('c.id', 'ASC');
     if (query.stateId !== undefined) {
       if (!(await this.states.existsBy({ id: query.stateId }))) {
-        throw new NotFoundException({
-          message: `State ${query.stateId} not found`,
-          code: 'STATE_NOT_FOUND',
-        });
+        throw new AppError('STATE_NOT_FOUND', `State ${query.stateId} not found`);
       }
       qb.andWhere('c.state_id = :stateId', { stateId: query.stateId });
     }
@@ -59,8 +57,7 @@ export class LocationsService {
   @CacheResult({ tags: ['locations'] })
   async getCity(cityId: number): Promise<City> {
     const city = await this.cities.findOneBy({ id: cityId });
-    if (!city)
-      throw new NotFoundException({ message: `City ${cityId} not found`, code: 'CITY_NOT_FOUND' });
+    if (!city) throw new AppError('CITY_NOT_FOUND', `City ${cityId} not found`);
     return city;
   }
 }

@@ -1,9 +1,4 @@
-import {
-  ConflictException,
-  ForbiddenException,
-  Injectable,
-  NotFoundException,
-} from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { DataSource, type Repository } from 'typeorm';
 import { isAdmin, type AuthUser } from '../auth/auth-user.js';
@@ -24,14 +19,14 @@ import {
 } from './dto/spa-input.dto.js';
 import { SpaDto } from './dto/spa.dto.js';
 import { Spa } from './spa.entity.js';
+import { AppError } from '../common/error-codes.js';
 
 const MAX_IMAGES = 20;
 
 /** What other modules need to know about a spa to authorize work on it. */
 export type SpaRef = Pick<Spa, 'id' | 'ownerId' | 'cityId' | 'stateId' | 'isActive' | 'name'>;
 
-const notFound = (id: number | string) =>
-  new NotFoundException({ message: `Spa ${id} not found`, code: 'SPA_NOT_FOUND' });
+const notFound = (id: number | string) => new AppError('SPA_NOT_FOUND', `Spa ${id} not found`);
 
 @Injectable()
 export class SpasService {
@@ -69,10 +64,7 @@ export class SpasService {
     const spa = await this.manageable(actor, id);
     const adminOnly = ADMIN_ONLY_SPA_FIELDS.filter((f) => dto[f] !== undefined);
     if (adminOnly.length > 0 && !isAdmin(actor)) {
-      throw new ForbiddenException({
-        message: `Only admins may set ${adminOnly.join(', ')}`,
-        code: 'ADMIN_ONLY_FIELD',
-      });
+      throw new AppError('ADMIN_ONLY_FIELD', `Only admins may set ${adminOnly.join(', ')}`);
     }
     const { cityId, ...fields } = definedOnly(dto);
     const city =
@@ -116,10 +108,7 @@ export class SpasService {
       .execute();
     if (!appended.affected) {
       await this.uploads.removeImage(url);
-      throw new ConflictException({
-        message: `A spa has at most ${MAX_IMAGES} images`,
-        code: 'TOO_MANY_IMAGES',
-      });
+      throw new AppError('TOO_MANY_IMAGES', `A spa has at most ${MAX_IMAGES} images`);
     }
     await this.cache.invalidate('spas');
     return url;
@@ -182,10 +171,7 @@ export class SpasService {
     });
     if (!spa || (!spa.isActive && !isAdmin(actor))) throw notFound(id);
     if (spa.ownerId !== actor.id && !isAdmin(actor)) {
-      throw new ForbiddenException({
-        message: 'This spa belongs to another employer',
-        code: 'NOT_SPA_OWNER',
-      });
+      throw new AppError('NOT_SPA_OWNER', 'This spa belongs to another employer');
     }
     return spa;
   }

@@ -1,4 +1,5 @@
-import { HttpException, HttpStatus, Injectable, type ExecutionContext } from '@nestjs/common';
+import { Injectable, type ExecutionContext } from '@nestjs/common';
+import { AppError } from '../common/error-codes.js';
 import { ThrottlerGuard } from '@nestjs/throttler';
 import { THROTTLER_SKIP } from '@nestjs/throttler/dist/throttler.constants.js';
 import type { Request, Response } from 'express';
@@ -52,12 +53,9 @@ export class AppThrottlerGuard extends ThrottlerGuard {
       .sort((a, b) => b.r.timeToBlockExpire - a.r.timeToBlockExpire)[0];
     if (blocked) {
       res.setHeader('Retry-After', blocked.r.timeToBlockExpire);
-      throw new HttpException(
-        {
-          message: `Too many requests: the ${blocked.name} limit of ${blocked.limit} is used up; retry in ${blocked.r.timeToBlockExpire} s`,
-          code: 'RATE_LIMITED',
-        },
-        HttpStatus.TOO_MANY_REQUESTS,
+      throw new AppError(
+        'RATE_LIMITED',
+        `Too many requests: the ${blocked.name} limit of ${blocked.limit} is used up; retry in ${blocked.r.timeToBlockExpire} s`,
       );
     }
     return true;

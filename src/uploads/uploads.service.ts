@@ -2,16 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { createReadStream, type ReadStream } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  BadRequestException,
-  Inject,
-  Injectable,
-  NotFoundException,
-  UnsupportedMediaTypeException,
-} from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { fileTypeFromBuffer } from 'file-type';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { AppError } from '../common/error-codes.js';
 
 const IMAGE_TYPES: Record<string, string> = {
   'image/jpeg': 'jpg',
@@ -49,10 +44,10 @@ export class UploadsService {
     const type = await fileTypeFromBuffer(data);
     const ext = type && IMAGE_TYPES[type.mime];
     if (!ext) {
-      throw new UnsupportedMediaTypeException({
-        message: `${file!.fieldname} must be a JPEG, PNG or WebP image (judged by its content)`,
-        code: 'UNSUPPORTED_IMAGE_TYPE',
-      });
+      throw new AppError(
+        'UNSUPPORTED_IMAGE_TYPE',
+        `${file!.fieldname} must be a JPEG, PNG or WebP image (judged by its content)`,
+      );
     }
     const dir = join(this.config.uploads.publicDir, folder);
     const name = `${randomUUID()}.${ext}`;
@@ -73,10 +68,10 @@ export class UploadsService {
     const data = required(file, file.fieldname);
     const type = await fileTypeFromBuffer(data);
     if (type?.mime !== PDF) {
-      throw new UnsupportedMediaTypeException({
-        message: `${file.fieldname} must be a PDF document (judged by its content)`,
-        code: 'UNSUPPORTED_RESUME_TYPE',
-      });
+      throw new AppError(
+        'UNSUPPORTED_RESUME_TYPE',
+        `${file.fieldname} must be a PDF document (judged by its content)`,
+      );
     }
     return data;
   }
@@ -96,18 +91,17 @@ export class UploadsService {
   }
 
   openResume(name: string): ReadStream {
-    if (!RESUME_FILE.test(name))
-      throw new NotFoundException({ message: 'Resume not found', code: 'NOT_FOUND' });
+    if (!RESUME_FILE.test(name)) throw new AppError('RESUME_NOT_FOUND', 'Resume not found');
     return createReadStream(join(this.config.uploads.resumeDir, name));
   }
 }
 
 function required(file: IncomingFile | undefined, field: string): Buffer {
   if (!file || file.size === 0) {
-    throw new BadRequestException({
-      message: `${field} is missing or empty: send a file in the multipart field "${field}"`,
-      code: 'FILE_REQUIRED',
-    });
+    throw new AppError(
+      'FILE_REQUIRED',
+      `${field} is missing or empty: send a file in the multipart field "${field}"`,
+    );
   }
   return file.buffer;
 }

@@ -1,9 +1,4 @@
-import {
-  BadRequestException,
-  ConflictException,
-  Injectable,
-  NotFoundException,
-} from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import type { AuthUser } from '../auth/auth-user.js';
@@ -14,6 +9,7 @@ import { DEFAULT_PAGE_SIZE, toPage, type Page } from '../common/page.js';
 import { UserDto } from './dto/user.dto.js';
 import type { AdminUpdateUserDto, ListUsersQueryDto, UpdateMeDto } from './dto/user-input.dto.js';
 import { User, type UserRole } from './user.entity.js';
+import { AppError } from '../common/error-codes.js';
 
 export interface NewUser {
   email: string;
@@ -74,8 +70,7 @@ export class UsersService {
 
   async get(id: number): Promise<User> {
     const user = await this.users.findOneBy({ id });
-    if (!user)
-      throw new NotFoundException({ message: `User ${id} not found`, code: 'USER_NOT_FOUND' });
+    if (!user) throw new AppError('USER_NOT_FOUND', `User ${id} not found`);
     return user;
   }
 
@@ -93,10 +88,7 @@ export class UsersService {
         !dto.currentPassword ||
         !(await verifyPassword(current.passwordHash, dto.currentPassword))
       ) {
-        throw new BadRequestException({
-          message: 'currentPassword is missing or wrong',
-          code: 'INVALID_CURRENT_PASSWORD',
-        });
+        throw new AppError('INVALID_CURRENT_PASSWORD', 'currentPassword is missing or wrong');
       }
       changes.passwordHash = await hashPassword(dto.password);
     }
@@ -139,10 +131,10 @@ export class UsersService {
     const user = await this.get(id);
     const demotesSelf = dto.role !== undefined && dto.role !== 'admin';
     if (user.id === actor.id && (demotesSelf || dto.isActive === false)) {
-      throw new ConflictException({
-        message: 'Admins cannot demote or deactivate themselves',
-        code: 'CANNOT_CHANGE_OWN_ACCESS',
-      });
+      throw new AppError(
+        'CANNOT_CHANGE_OWN_ACCESS',
+        'Admins cannot demote or deactivate themselves',
+      );
     }
     const changes: Partial<User> = {};
     if (dto.role !== undefined) changes.role = dto.role;
