@@ -1,9 +1,9 @@
 # syntax=docker/dockerfile:1
 # Multi-stage build: compile with dev dependencies, install production dependencies apart,
-# run on a slim Node 22 image as a non-root user. Every RUN here is a plain command that
+# run on a slim Node 24 (LTS) image as a non-root user. Every RUN here is a plain command that
 # also runs on a workstation (see README, "Docker").
 
-FROM node:22-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -12,12 +12,12 @@ COPY src ./src
 COPY migrations ./migrations
 RUN npm run build
 
-FROM node:22-bookworm-slim AS prod-deps
+FROM node:24-bookworm-slim AS prod-deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
-FROM node:22-bookworm-slim AS runtime
+FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     PORT=8010 \
     DATABASE_TYPE=postgresql \
