@@ -8,7 +8,11 @@ import { APP_CONFIG } from '../config/config.module.js';
 import { RedisService } from '../redis/redis.service.js';
 import { CACHE_TAGS, cacheVersionKey, type CacheTag } from './cache-tags.js';
 
-/** While Redis is down, entries live this long at most: other processes cannot see our writes. */
+/**
+ * While a configured Redis is unreachable, entries live this long at most: other processes
+ * cannot see our writes. Without Redis at all, versions are this process's own (and its cluster
+ * siblings', over IPC), so entries live their full TTL.
+ */
 const OUTAGE_TTL_MS = 10_000;
 const IPC_INVALIDATE = 'spajobs:cache-invalidate';
 
@@ -71,7 +75,7 @@ export class CacheService implements OnModuleInit {
         hit = false;
         return load();
       },
-      shared ? ttlMs : Math.min(ttlMs, OUTAGE_TTL_MS),
+      shared || !this.redis.enabled ? ttlMs : Math.min(ttlMs, OUTAGE_TTL_MS),
     );
     return { value, hit };
   }
