@@ -8,6 +8,7 @@ import { CategoriesModule } from './categories/categories.module.js';
 import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
 import { CommonModule } from './common/common.module.js';
 import { loggerParams } from './common/logging.js';
+import { MediaTypeModule } from './common/media-type.guard.js';
 import { createValidationPipe } from './common/validation.js';
 import type { AppConfig } from './config/app-config.js';
 import { AppConfigModule } from './config/config.module.js';
@@ -36,8 +37,10 @@ export class AppModule {
         AppCacheModule,
         MetricsModule,
         HealthModule.forRoot(config),
-        // Global guards run in registration order: the rate limiter before authentication.
+        // Global guards run in registration order: the rate limiter, the body's media type,
+        // then authentication.
         ThrottleModule.forRoot(config),
+        MediaTypeModule,
         AuthModule,
         UsersModule,
         LocationsModule,

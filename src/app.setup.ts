@@ -1,39 +1,34 @@
 import type { ServerResponse } from 'node:http';
 import { RequestMethod } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import compression from 'compression';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
+import {
+  API_PREFIX,
+  bodyLimitError,
+  judgeJsonBody,
+  mountFallbacks,
+  noStoreByDefault,
+  strictRouting,
+} from './common/http-edge.js';
 import { requestIdMiddleware } from './common/request-id.js';
 import type { AppConfig } from './config/app-config.js';
+import { setupOpenApi } from './openapi/openapi.js';
 
-export const API_PREFIX = 'api/v1';
 const JSON_BODY_LIMIT = '100kb';
 const UPLOAD_MAX_AGE_SECONDS = 2_592_000;
 
-function setupOpenApi(app: NestExpressApplication): void {
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('spajobs API')
-      .setDescription(
-        'Job board for spas. Contract: API.md. Errors: { statusCode, error, message, code?, requestId }.',
-      )
-      .setVersion('1')
-      .addBearerAuth()
-      .build(),
-  );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
-}
-
 /**
  * Everything main.ts and the tests share, so that tests exercise the real HTTP stack:
- * request ids, security headers, proxy trust, compression, CORS, body limits, prefix, docs,
- * static uploads and shutdown hooks.
+ * strict routing with JSON 404/405 fallbacks, request ids, security headers, proxy trust,
+ * compression, CORS, body limits and checks, prefix, docs, static uploads and shutdown hooks.
  */
 export function setupApp(app: NestExpressApplication, config: AppConfig): void {
+  strictRouting(app);
+  mountFallbacks(app);
   app.use(requestIdMiddleware);
+  app.use(noStoreByDefault);
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
   app.set('trust proxy', config.throttle.trustProxy);
@@ -69,11 +64,15 @@ export function setupApp(app: NestExpressApplication, config: AppConfig): void {
     });
   }
   app.useBodyParser('json', { limit: JSON_BODY_LIMIT });
+  app.use(bodyLimitError(JSON_BODY_LIMIT));
+  app.use(judgeJsonBody);
   app.useStaticAssets(config.uploads.publicDir, {
     prefix: '/uploads/',
     index: false,
     dotfiles: 'deny',
+    // a missing file or a directory falls through to the JSON 404 (no HTML redirect page)
     fallthrough: true,
+    redirect: false,
     setHeaders: (res: ServerResponse) => {
       res.setHeader('Cache-Control', `public, max-age=${UPLOAD_MAX_AGE_SECONDS}, immutable`);
     },

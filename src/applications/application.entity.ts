@@ -17,6 +17,7 @@ export const APPLICATION_STATUSES = [
   'shortlisted',
   'rejected',
   'hired',
+  'withdrawn',
 ] as const;
 export type ApplicationStatus = (typeof APPLICATION_STATUSES)[number];
 

@@ -3,30 +3,27 @@ import {
   Controller,
   Get,
   Header,
+  HttpCode,
   Param,
   Patch,
   Post,
   Query,
+  Req,
   StreamableFile,
-  UploadedFile,
-  UseInterceptors,
 } from '@nestjs/common';
-import { FileInterceptor } from '@nestjs/platform-express';
+import type { Request } from 'express';
 import {
   ApiBearerAuth,
-  ApiBody,
-  ApiConsumes,
   ApiCreatedResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiProduces,
   ApiTags,
 } from '@nestjs/swagger';
-import type { AuthUser } from '../auth/auth-user.js';
-import { CurrentUser, Roles } from '../auth/decorators.js';
+import type { AuthUser } from '../common/auth-user.js';
+import { CurrentUser, Roles } from '../common/auth.decorators.js';
 import { IdPipe } from '../common/id.pipe.js';
+import { ApiErrors, ApiBodyContents } from '../openapi/openapi.js';
 import type { Page } from '../common/page.js';
-import type { IncomingFile } from '../uploads/uploads.service.js';
 import { ApplicationsService } from './applications.service.js';
 import {
   ApplicationDto,
@@ -45,23 +42,32 @@ export class ApplicationsController {
 
   @Post('jobs/:id/applications')
   @Roles('job_seeker')
-  @UseInterceptors(FileInterceptor('resume'))
-  @ApiConsumes('application/json', 'multipart/form-data')
-  @ApiBody({ type: ApplyMultipartDto })
-  @ApiOperation({ summary: 'Apply to an open job, once, optionally with a PDF resume' })
+  @ApiBodyContents(
+    { 'application/json': ApplyDto, 'multipart/form-data': ApplyMultipartDto },
+    { required: false, description: 'A cover letter, and with multipart a PDF resume; or nothing' },
+  )
+  @ApiOperation({
+    operationId: 'applyToJob',
+    summary: 'Apply to an open job, once, optionally with a PDF resume',
+  })
   @ApiCreatedResponse({ type: ApplicationDto })
+  @ApiErrors('UNSUPPORTED_RESUME_TYPE', 'UPLOAD_QUOTA_EXCEEDED')
   apply(
     @CurrentUser() user: AuthUser,
     @Param('id', IdPipe) jobId: number,
     @Body() dto: ApplyDto,
-    @UploadedFile() resume: IncomingFile | undefined,
+    @Req() req: Request,
   ): Promise<ApplicationDto> {
-    return this.applications.apply(user, jobId, dto, resume);
+    // a multipart body is read by the service, after the job and the caller are checked
+    return this.applications.apply(user, jobId, dto, req);
   }
 
   @Get('jobs/:id/applications')
   @Roles('employer', 'admin')
-  @ApiOperation({ summary: 'Applications to a job (its spa’s owner or admin), newest first' })
+  @ApiOperation({
+    operationId: 'listJobApplications',
+    summary: 'Applications to a job (its spa’s owner or admin), newest first',
+  })
   @ApiOkResponse({ type: ApplicationPageDto })
   forJob(
     @CurrentUser() user: AuthUser,
@@ -72,7 +78,10 @@ export class ApplicationsController {
   }
 
   @Get('applications/mine')
-  @ApiOperation({ summary: 'The caller’s own applications, newest first' })
+  @ApiOperation({
+    operationId: 'listMyApplications',
+    summary: 'The caller’s own applications, newest first',
+  })
   @ApiOkResponse({ type: ApplicationPageDto })
   mine(
     @CurrentUser() user: AuthUser,
@@ -82,7 +91,10 @@ export class ApplicationsController {
   }
 
   @Get('applications/:id')
-  @ApiOperation({ summary: 'One application (its applicant, the spa’s owner or admin)' })
+  @ApiOperation({
+    operationId: 'getApplication',
+    summary: 'One application (its applicant, the spa’s owner or admin)',
+  })
   @ApiOkResponse({ type: ApplicationDto })
   get(@CurrentUser() user: AuthUser, @Param('id', IdPipe) id: number): Promise<ApplicationDto> {
     return this.applications.get(user, id);
@@ -91,6 +103,7 @@ export class ApplicationsController {
   @Patch('applications/:id')
   @Roles('employer', 'admin')
   @ApiOperation({
+    operationId: 'updateApplicationStatus',
     summary: 'Move an application: submitted → reviewed → shortlisted → hired, or rejected',
   })
   @ApiOkResponse({ type: ApplicationDto })
@@ -102,10 +115,31 @@ export class ApplicationsController {
     return this.applications.updateStatus(user, id, dto.status);
   }
 
+  @Post('applications/:id/withdraw')
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'withdrawApplication',
+    summary:
+      'The applicant withdraws an application not yet rejected or hired; its resume is deleted',
+  })
+  @ApiOkResponse({ type: ApplicationDto })
+  withdraw(
+    @CurrentUser() user: AuthUser,
+    @Param('id', IdPipe) id: number,
+  ): Promise<ApplicationDto> {
+    return this.applications.withdraw(user, id);
+  }
+
   @Get('applications/:id/resume')
   @Header('Cache-Control', 'private, no-store')
-  @ApiProduces('application/pdf')
-  @ApiOperation({ summary: 'Download the resume (the applicant, the spa’s owner or admin)' })
+  @ApiOkResponse({
+    description: 'The resume, as uploaded',
+    content: { 'application/pdf': { schema: { type: 'string', format: 'binary' } } },
+  })
+  @ApiOperation({
+    operationId: 'downloadResume',
+    summary: 'Download the resume (the applicant, the spa’s owner or admin)',
+  })
   resume(@CurrentUser() user: AuthUser, @Param('id', IdPipe) id: number): Promise<StreamableFile> {
     return this.applications.resume(user, id);
   }

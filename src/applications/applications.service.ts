@@ -1,23 +1,38 @@
 import { Injectable, StreamableFile } from '@nestjs/common';
+import type { Request } from 'express';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository, SelectQueryBuilder } from 'typeorm';
-import { isAdmin, type AuthUser } from '../auth/auth-user.js';
+import type { AuthUser } from '../common/auth-user.js';
 import { CursorCodec } from '../common/cursor.js';
-import { DEFAULT_PAGE_SIZE, toPage, type Page } from '../common/page.js';
+import { paginate, type Keyset } from '../common/keyset.js';
+import type { Page } from '../common/page.js';
 import { JobsService } from '../jobs/jobs.service.js';
-import { UploadsService, type IncomingFile } from '../uploads/uploads.service.js';
+import { mayManage } from '../spas/spa-access.js';
+import { UploadsService } from '../uploads/uploads.service.js';
 import { Application, type ApplicationStatus } from './application.entity.js';
-import { statusesLeadingTo } from './application-status.js';
-import type { ApplicationDto, ApplyDto, ListApplicationsQueryDto } from './dto/application.dto.js';
+import { statusesLeadingTo, WITHDRAWABLE } from './application-status.js';
+import {
+  ApplyDto,
+  type ApplicationDto,
+  type ListApplicationsQueryDto,
+} from './dto/application.dto.js';
 import { AppError } from '../common/error-codes.js';
 
-const ORDER = 'newest';
 const notFound = (id: number) =>
   new AppError('APPLICATION_NOT_FOUND', `Application ${id} not found`);
 
 /** An application with what is needed to decide who may see or change it. */
 type Loaded = Application & {
   job: NonNullable<Application['job']> & { spa: { ownerId: number; name: string } };
+};
+
+const NEWEST: Keyset<Loaded> = {
+  name: 'newest',
+  dir: 'DESC',
+  keys: [
+    { column: 'a.created_at', type: 'date', of: (a) => a.createdAt.toISOString() },
+    { column: 'a.id', type: 'int', of: (a) => a.id },
+  ],
 };
 
 @Injectable()
@@ -36,24 +51,29 @@ export class ApplicationsService {
   async apply(
     actor: AuthUser,
     jobId: number,
-    dto: ApplyDto,
-    file: IncomingFile | undefined,
+    json: ApplyDto,
+    req: Request,
   ): Promise<ApplicationDto> {
+    // everything that can refuse is asked before a multipart body is read
     await this.jobs.assertOpen(jobId);
-    const resume = file ? await this.uploads.checkResume(file) : undefined;
-    const resumeFile = resume ? await this.uploads.storeResume(resume) : null;
+    if (await this.applications.existsBy({ jobId, applicantId: actor.id })) {
+      throw new AppError('ALREADY_APPLIED', 'You have already applied to this job');
+    }
+    const received = await this.uploads.receive(req, actor, 'resume', 'resume', ApplyDto);
+    const dto = received.fields ?? json;
+    const resume = received.file ? await this.uploads.keep(actor, received.file) : undefined;
     let id: number;
     try {
       const result = await this.applications.insert({
         jobId,
         applicantId: actor.id,
         coverLetter: dto.coverLetter ?? null,
-        resumeFile,
-        resumeSize: resume?.length ?? null,
+        resumeFile: resume?.name ?? null,
+        resumeSize: resume?.size ?? null,
       });
       id = result.identifiers[0].id as number;
     } catch (err) {
-      if (resumeFile) await this.uploads.removeResume(resumeFile);
+      if (resume) await this.uploads.release(resume);
       throw err;
     }
     return toDto(await this.load(id));
@@ -69,10 +89,7 @@ export class ApplicationsService {
     jobId: number,
     query: ListApplicationsQueryDto,
   ): Promise<Page<ApplicationDto>> {
-    const job = await this.jobs.ownership(jobId);
-    if (job.ownerId !== actor.id && !isAdmin(actor)) {
-      throw new AppError('NOT_SPA_OWNER', 'Only the spa’s owner sees its applications');
-    }
+    await this.jobs.ownership(actor, jobId);
     return this.page(this.joined().where('a.job_id = :jobId', { jobId }), query);
   }
 
@@ -87,7 +104,7 @@ export class ApplicationsService {
     status: ApplicationStatus,
   ): Promise<ApplicationDto> {
     const app = await this.visible(actor, id);
-    if (app.job.spa.ownerId !== actor.id && !isAdmin(actor)) {
+    if (!mayManage(actor, app.job.spa.ownerId)) {
       throw new AppError('NOT_SPA_OWNER', 'Only the spa’s owner changes an application’s status');
     }
     if (app.status !== status) {
@@ -112,6 +129,40 @@ export class ApplicationsService {
     return toDto(await this.load(id));
   }
 
+  /**
+   * The applicant takes back an application that is not decided yet (not rejected, not hired).
+   * Its resume is deleted at once, so the employer can no longer download it; the row stays, so
+   * the employer's list shows it as withdrawn. Conditional, so a racing move or a second
+   * withdrawal is a 409.
+   */
+  async withdraw(actor: AuthUser, id: number): Promise<ApplicationDto> {
+    const app = await this.visible(actor, id);
+    if (app.applicantId !== actor.id) {
+      throw new AppError('NOT_APPLICANT', 'Only the applicant may withdraw an application');
+    }
+    const { resumeFile } = await this.applications.findOneOrFail({
+      select: { id: true, resumeFile: true },
+      where: { id },
+    });
+    const result = await this.applications
+      .createQueryBuilder()
+      .update()
+      .set({ status: 'withdrawn', resumeFile: null, resumeSize: null })
+      .where('id = :id AND status IN (:...from)', { id, from: WITHDRAWABLE })
+      .execute();
+    if (!result.affected) {
+      const current = (await this.load(id)).status;
+      throw new AppError(
+        'INVALID_STATUS_TRANSITION',
+        current === 'withdrawn'
+          ? `Application ${id} is already withdrawn`
+          : `An application that is ${current} can no longer be withdrawn`,
+      );
+    }
+    if (resumeFile) await this.uploads.removeResume(resumeFile);
+    return toDto(await this.load(id));
+  }
+
   /** The resume, for the applicant, the spa's owner and admins; 404 for everyone else. */
   async resume(actor: AuthUser, id: number): Promise<StreamableFile> {
     await this.visible(actor, id);
@@ -126,7 +177,11 @@ export class ApplicationsService {
     });
   }
 
-  /** The application if `actor` is its applicant, the spa's owner or an admin; otherwise 404 (it stays secret). */
+  /**
+   * The one visibility check for an application: its applicant, its job's spa owner while an
+   * employer (`mayManage`), or an admin; otherwise 404 (it stays secret). A demoted employer
+   * loses their spas' applicants at once.
+   */
   private async visible(actor: AuthUser, id: number): Promise<Loaded> {
     const app = await this.applications
       .createQueryBuilder('a')
@@ -137,7 +192,7 @@ export class ApplicationsService {
       .getOne();
     if (!app) throw notFound(id);
     const loaded = app as Loaded;
-    if (loaded.applicantId !== actor.id && loaded.job.spa.ownerId !== actor.id && !isAdmin(actor))
+    if (loaded.applicantId !== actor.id && !mayManage(actor, loaded.job.spa.ownerId))
       throw notFound(id);
     return loaded;
   }
@@ -154,27 +209,11 @@ export class ApplicationsService {
       .innerJoinAndSelect('a.applicant', 'u');
   }
 
-  private async page(
+  private page(
     qb: SelectQueryBuilder<Application>,
     query: ListApplicationsQueryDto,
   ): Promise<Page<ApplicationDto>> {
-    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    if (query.cursor) {
-      const [createdAt, id] = this.cursors.decode(query.cursor, ORDER, ['string', 'number']);
-      // own parameter names: `qb` already binds its filter (e.g. :id in mine()), which must not be overwritten
-      qb.andWhere('(a.created_at, a.id) < (:cursorCreatedAt, :cursorId)', {
-        cursorCreatedAt: createdAt,
-        cursorId: id,
-      });
-    }
-    const rows = await qb
-      .orderBy('a.created_at', 'DESC')
-      .addOrderBy('a.id', 'DESC')
-      .limit(limit + 1)
-      .getMany();
-    return toPage(rows as Loaded[], limit, toDto, (last) =>
-      this.cursors.encode({ o: ORDER, v: [last.createdAt.toISOString(), last.id] }),
-    );
+    return paginate(qb, NEWEST, { ...query, codec: this.cursors, map: toDto });
   }
 }
 

@@ -2,8 +2,9 @@ import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { LoginThrottle } from '../throttle/login-throttle.decorator.js';
 import { AuthService } from './auth.service.js';
-import { Public } from './decorators.js';
-import { LoginDto, RegisteredDto, RegisterDto, TokenDto } from './dto/auth.dto.js';
+import { Public } from '../common/auth.decorators.js';
+import { ApiErrors } from '../openapi/openapi.js';
+import { LoginDto, RegisterDto, TokenDto } from './dto/auth.dto.js';
 
 @ApiTags('auth')
 @Public()
@@ -12,9 +13,9 @@ export class AuthController {
   constructor(private readonly auth: AuthService) {}
 
   @Post('register')
-  @ApiOperation({ summary: 'Create a job seeker or employer account' })
-  @ApiCreatedResponse({ type: RegisteredDto })
-  register(@Body() dto: RegisterDto): Promise<RegisteredDto> {
+  @ApiOperation({ operationId: 'register', summary: 'Create a job seeker or employer account' })
+  @ApiCreatedResponse({ type: TokenDto })
+  register(@Body() dto: RegisterDto): Promise<TokenDto> {
     return this.auth.register(dto);
   }
 
@@ -22,8 +23,11 @@ export class AuthController {
   @HttpCode(200)
   @LoginThrottle()
   @ApiOperation({
-    summary: 'Exchange e-mail and password for a bearer token (tighter per-IP limit)',
+    operationId: 'login',
+    summary:
+      'Exchange e-mail and password for the account and a bearer token (tighter per-IP limit)',
   })
+  @ApiErrors('INVALID_CREDENTIALS')
   @ApiOkResponse({ type: TokenDto })
   login(@Body() dto: LoginDto): Promise<TokenDto> {
     return this.auth.login(dto);

@@ -5,7 +5,7 @@ import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { AuthController } from './auth.controller.js';
-import { AuthGuard } from './auth.guard.js';
+import { AuthGuard, TOKEN_ALGORITHM } from './auth.guard.js';
 import { AuthService } from './auth.service.js';
 
 @Module({
@@ -15,7 +15,8 @@ import { AuthService } from './auth.service.js';
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => ({
         secret: config.auth.secretKey,
-        signOptions: { algorithm: 'HS256' },
+        signOptions: { algorithm: TOKEN_ALGORITHM },
+        verifyOptions: { algorithms: [TOKEN_ALGORITHM] },
       }),
     }),
   ],

@@ -1,18 +1,21 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { DEFAULT_SECRET_KEY } from '../config/env.schema.js';
+import { AppError } from '../common/error-codes.js';
 import { UserDto } from '../users/dto/user.dto.js';
+import { hashPassword, verifyPassword } from '../users/password.js';
+import type { User } from '../users/user.entity.js';
 import { UsersService } from '../users/users.service.js';
 import type { TokenPayload } from './auth.guard.js';
-import type { LoginDto, RegisteredDto, RegisterDto, TokenDto } from './dto/auth.dto.js';
-import { hashPassword, verifyPassword } from './password.js';
-import { AppError } from '../common/error-codes.js';
+import type { LoginDto, RegisterDto, TokenDto } from './dto/auth.dto.js';
 
 const BAD_CREDENTIALS = 'Invalid email or password';
 
 @Injectable()
-export class AuthService {
+export class AuthService implements OnApplicationBootstrap {
+  private readonly logger = new Logger('Auth');
   /** Verified when the e-mail is unknown, so both failures cost the same time. */
   private readonly decoyHash = hashPassword('decoy-password-for-timing');
 
@@ -22,9 +25,19 @@ export class AuthService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async register(dto: RegisterDto): Promise<RegisteredDto> {
+  /** Production refuses the default (see env.schema.ts); elsewhere it is allowed, but never silently. */
+  onApplicationBootstrap(): void {
+    if (this.config.auth.secretKey === DEFAULT_SECRET_KEY) {
+      this.logger.warn(
+        'SECRET_KEY is unset: tokens and cursors are signed with the public development default, ' +
+          'so anyone can forge them. Set SECRET_KEY (see .env.example) before exposing this server.',
+      );
+    }
+  }
+
+  async register(dto: RegisterDto): Promise<TokenDto> {
     const user = await this.users.create({ ...dto, role: dto.role ?? 'job_seeker' });
-    return { user: UserDto.from(user), ...(await this.issue(user.id, 0)) };
+    return this.issue(user, 0);
   }
 
   /** One answer for an unknown e-mail and a wrong password; a disabled account is told only with the right password. */
@@ -36,13 +49,14 @@ export class AuthService {
       throw new AppError('ACCOUNT_DISABLED', 'This account is deactivated');
     }
     await this.users.recordLogin(user.id);
-    return this.issue(user.id, user.tokenVersion);
+    return this.issue(user, user.tokenVersion);
   }
 
-  private async issue(userId: number, tokenVersion: number): Promise<TokenDto> {
+  private async issue(user: User, tokenVersion: number): Promise<TokenDto> {
     const expiresIn = this.config.auth.accessTokenMinutes * 60;
-    const payload: TokenPayload = { sub: String(userId), tv: tokenVersion };
+    const payload: TokenPayload = { sub: String(user.id), tv: tokenVersion };
     return {
+      user: UserDto.from(user),
       accessToken: await this.jwt.signAsync(payload, { expiresIn }),
       tokenType: 'Bearer',
       expiresIn,

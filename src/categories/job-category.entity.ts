@@ -13,4 +13,8 @@ export class JobCategory {
 
   @Column({ type: 'text', nullable: true })
   description: string | null;
+
+  /** false once retired: kept for existing spas and jobs, hidden from lists and new ones. */
+  @Column({ name: 'is_active', type: 'boolean', default: true })
+  isActive: boolean;
 }

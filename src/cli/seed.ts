@@ -18,6 +18,11 @@ async function main(): Promise<void> {
   }
   loadDotEnv();
   const config = loadConfig();
+  if (jobs === undefined && config.env === 'production') {
+    throw new Error(
+      'Demo data is never seeded when NODE_ENV=production: its accounts have published passwords',
+    );
+  }
   const started = Date.now();
   const dataSource = await openDataSource(config.database, {
     migrate: true,

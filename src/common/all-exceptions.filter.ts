@@ -7,6 +7,7 @@ import {
   type ExceptionFilter,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { WWW_AUTHENTICATE_REALM } from './auth.decorators.js';
 import { mapDatabaseError } from './db-errors.js';
 import { defaultCodeFor, isErrorCode, type ErrorCode } from './error-codes.js';
 import { requestIdOf } from './request-id.js';
@@ -81,6 +82,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
     }
     if (body.statusCode === 503 && !res.getHeader('Retry-After')) {
       res.setHeader('Retry-After', '5');
+    }
+    // RFC 9110 §15.5.2: every 401 names its scheme (login's wrong password included)
+    if (body.statusCode === 401 && !res.getHeader('WWW-Authenticate')) {
+      res.setHeader('WWW-Authenticate', WWW_AUTHENTICATE_REALM);
     }
     if (res.headersSent) {
       res.destroy();

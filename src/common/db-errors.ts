@@ -9,6 +9,16 @@ const CONSTRAINTS: Record<string, AppError> = {
     'You have already applied to this job',
   ),
   ck_jobs_salary: new AppError('VALIDATION_FAILED', 'salaryMin must not be greater than salaryMax'),
+  uq_states_code: new AppError('NAME_TAKEN', 'code: another state has this code'),
+  uq_states_name: new AppError('NAME_TAKEN', 'name: another state has this name'),
+  uq_states_slug: new AppError('NAME_TAKEN', 'slug: another state has this slug'),
+  uq_cities_state_name: new AppError('NAME_TAKEN', 'name: the state has another city of this name'),
+  uq_cities_state_slug: new AppError(
+    'NAME_TAKEN',
+    'slug: the state has another city with this slug',
+  ),
+  uq_job_categories_name: new AppError('NAME_TAKEN', 'name: another job category has this name'),
+  uq_job_categories_slug: new AppError('NAME_TAKEN', 'slug: another job category has this slug'),
 };
 
 const UNAVAILABLE = new AppError(

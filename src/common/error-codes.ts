@@ -12,17 +12,40 @@ export const ERROR_CATALOGUE = {
     description: 'A field or parameter is invalid; details name each',
   },
   INVALID_JSON: { status: 400, description: 'The body is not valid JSON' },
+  BODY_TOO_DEEP: {
+    status: 400,
+    description: 'The JSON body nests objects and arrays too deeply (32 levels at most)',
+  },
   INVALID_CURSOR: {
     status: 400,
     description: 'The cursor was not issued by this server or is malformed',
   },
   FILE_REQUIRED: { status: 400, description: 'A multipart file field is missing or empty' },
   INVALID_CURRENT_PASSWORD: { status: 400, description: 'currentPassword is missing or wrong' },
+  WEAK_PASSWORD: {
+    status: 400,
+    description: 'The password is common or easy to guess; the message says why',
+  },
   UNAUTHORIZED: { status: 401, description: 'Authentication is required' },
+  TOKEN_MISSING: { status: 401, description: 'No bearer token was sent' },
+  TOKEN_INVALID: {
+    status: 401,
+    description: 'The bearer token is malformed, not signed by this server or has no expiry',
+  },
+  TOKEN_EXPIRED: { status: 401, description: 'The bearer token has expired; log in again' },
+  TOKEN_REVOKED: {
+    status: 401,
+    description: 'The token was revoked (password change, deactivation or deleted account)',
+  },
   INVALID_CREDENTIALS: { status: 401, description: 'Unknown e-mail or wrong password' },
   FORBIDDEN: { status: 403, description: 'Not allowed' },
   FORBIDDEN_ROLE: { status: 403, description: 'The caller’s role may not use this route' },
   ADMIN_ONLY_FIELD: { status: 403, description: 'Only an admin may set this field' },
+  JOB_CLOSED_BY_ADMIN: {
+    status: 403,
+    description: 'An admin closed this job; only an admin can reopen it',
+  },
+  NOT_APPLICANT: { status: 403, description: 'Only the applicant may do this' },
   NOT_SPA_OWNER: { status: 403, description: 'The spa belongs to another employer' },
   ACCOUNT_DISABLED: { status: 403, description: 'The account is deactivated' },
   NOT_FOUND: { status: 404, description: 'No such resource (or the caller may not see it)' },
@@ -35,6 +58,7 @@ export const ERROR_CATALOGUE = {
   STATE_NOT_FOUND: { status: 404, description: 'No such state' },
   CITY_NOT_FOUND: { status: 404, description: 'No such city' },
   CATEGORY_NOT_FOUND: { status: 404, description: 'No such job category' },
+  IMAGE_NOT_FOUND: { status: 404, description: 'The spa has no image of that name' },
   REFERENCE_NOT_FOUND: { status: 404, description: 'A referenced record does not exist' },
   METHOD_NOT_ALLOWED: { status: 405, description: 'The path exists but not for this method' },
   CONFLICT: { status: 409, description: 'The request conflicts with the current state' },
@@ -44,6 +68,11 @@ export const ERROR_CATALOGUE = {
   IN_USE: { status: 409, description: 'The record is still referenced' },
   SPA_INACTIVE: { status: 409, description: 'The spa is deactivated' },
   TOO_MANY_IMAGES: { status: 409, description: 'The spa has the most images allowed' },
+  TOO_MANY_SPAS: {
+    status: 409,
+    description: 'The employer owns the most spas allowed (MAX_SPAS_PER_EMPLOYER)',
+  },
+  NAME_TAKEN: { status: 409, description: 'Another record already has this name or slug' },
   INVALID_STATUS_TRANSITION: {
     status: 409,
     description: 'The application cannot move to that status',
@@ -63,6 +92,10 @@ export const ERROR_CATALOGUE = {
   },
   UNSUPPORTED_RESUME_TYPE: { status: 415, description: 'The resume is not a PDF by content' },
   RATE_LIMITED: { status: 429, description: 'Too many requests; see Retry-After' },
+  UPLOAD_QUOTA_EXCEEDED: {
+    status: 429,
+    description: 'The account’s daily upload quota is used up (resets at 00:00 UTC)',
+  },
   INTERNAL_ERROR: { status: 500, description: 'An unexpected fault (logged with the request id)' },
   SERVICE_UNAVAILABLE: { status: 503, description: 'Temporarily unavailable; see Retry-After' },
   DATABASE_UNAVAILABLE: {

@@ -77,15 +77,25 @@ export function BoolField(opts: Common = {}) {
   );
 }
 
-/** A trimmed string with length bounds; control characters are refused. */
+/** A trimmed string (unless `trim: false`) with length bounds; control characters are refused. */
 export function TextField(
-  opts: Common & { min?: number; max: number; pattern?: RegExp; patternMessage?: string },
+  opts: Common & {
+    min?: number;
+    max: number;
+    pattern?: RegExp;
+    patternMessage?: string;
+    trim?: boolean;
+  },
 ) {
-  const { min = 1 } = opts;
+  const { min = 1, trim = true } = opts;
   return applyDecorators(
-    Transform(({ value }: { value: unknown }) =>
-      typeof value === 'string' ? value.trim() : value,
-    ),
+    ...(trim
+      ? [
+          Transform(({ value }: { value: unknown }) =>
+            typeof value === 'string' ? value.trim() : value,
+          ),
+        ]
+      : []),
     ...optionalIf(opts),
     IsString(),
     MinLength(min),

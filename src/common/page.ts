@@ -1,4 +1,4 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty } from '@nestjs/swagger';
 import { IntField, TextField } from './fields.js';
 
 export const DEFAULT_PAGE_SIZE = 20;
@@ -22,10 +22,10 @@ export interface Page<T> {
 
 /** Documents `{ data, nextCursor }` for OpenAPI; subclasses declare the item type. */
 export class PageMetaDto {
-  @ApiPropertyOptional({
+  @ApiProperty({
     type: String,
     nullable: true,
-    description: 'Cursor of the next page, or null',
+    description: 'Cursor of the next page; null on the last page',
   })
   nextCursor: string | null;
 }

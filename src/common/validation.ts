@@ -1,5 +1,6 @@
-import { ValidationPipe, type ValidationError } from '@nestjs/common';
+import { ValidationPipe, type ArgumentMetadata, type ValidationError } from '@nestjs/common';
 import { AppError } from './error-codes.js';
+import { RESERVED_KEYS, reservedKeyError } from './http-edge.js';
 
 export interface FieldProblem {
   field: string;
@@ -23,6 +24,25 @@ class AppValidationPipe extends ValidationPipe {
   protected override transformPrimitive(value: unknown): unknown {
     return value;
   }
+
+  override transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    return super.transform(
+      metadata.type === 'query' ? withoutEmptyValues(value) : value,
+      metadata,
+    ) as Promise<unknown>;
+  }
+}
+
+/**
+ * HTML forms send every field, filled or not (`?q=&cityId=`): an empty value means "not given".
+ * A reserved key (`__proto__`, `constructor`) is refused by name like any unknown key.
+ */
+function withoutEmptyValues(value: unknown): unknown {
+  if (value === '') return undefined;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  const reserved = RESERVED_KEYS.find((key) => Object.hasOwn(value, key));
+  if (reserved) throw reservedKeyError(reserved);
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== ''));
 }
 
 /**

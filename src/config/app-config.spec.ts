@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { loadConfig, parseTrustProxy } from './app-config.js';
-import { DEFAULT_SECRET_KEY } from './env.schema.js';
+import { DEFAULT_SECRET_KEY, secretKeyBits } from './env.schema.js';
 
 describe('loadConfig', () => {
   it('applies the seed defaults', () => {
@@ -50,21 +52,81 @@ describe('loadConfig', () => {
     );
   });
 
-  it('refuses production with a missing, default or short SECRET_KEY', () => {
-    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/SECRET_KEY/);
-    expect(() => loadConfig({ NODE_ENV: 'production', SECRET_KEY: DEFAULT_SECRET_KEY })).toThrow(
-      /SECRET_KEY/,
-    );
-    expect(() => loadConfig({ NODE_ENV: 'production', SECRET_KEY: 'a'.repeat(20) })).toThrow(
-      /SECRET_KEY/,
-    );
-    const c = loadConfig({ NODE_ENV: 'production', SECRET_KEY: 'a'.repeat(40) });
-    expect(c.seedDemoData).toBe(false);
+  describe('SECRET_KEY', () => {
+    const production = (SECRET_KEY?: string) =>
+      loadConfig({ NODE_ENV: 'production', ...(SECRET_KEY === undefined ? {} : { SECRET_KEY }) });
+    const exampleValue = /^SECRET_KEY=(.*)$/m.exec(
+      readFileSync(new URL('../../.env.example', import.meta.url), 'utf8'),
+    )?.[1];
+
+    it('.env.example leaves it empty and says how to generate one', () => {
+      const example = readFileSync(new URL('../../.env.example', import.meta.url), 'utf8');
+      expect(exampleValue).toBe('');
+      expect(example).toMatch(/randomBytes\(32\)|openssl rand/);
+    });
+
+    it('uses the development default when unset or empty, outside production', () => {
+      expect(loadConfig({}).auth.secretKey).toBe(DEFAULT_SECRET_KEY);
+      expect(loadConfig({ SECRET_KEY: '' }).auth.secretKey).toBe(DEFAULT_SECRET_KEY);
+      expect(loadConfig({ SECRET_KEY: 'a-dev-key-of-some-length' }).auth.secretKey).toBe(
+        'a-dev-key-of-some-length',
+      );
+    });
+
+    it.each([
+      ['missing', undefined, /SECRET_KEY must be set/],
+      ['empty (as in .env.example)', '', /SECRET_KEY must be set/],
+      ['the development default', DEFAULT_SECRET_KEY, /published/],
+      [
+        'the old .env.example value',
+        'change-me-to-a-long-random-string-of-32-or-more-chars',
+        /published/,
+      ],
+      ['the test suite key', 'test-secret-key-0123456789abcdef', /published/],
+      ['a change-me placeholder', `${randomBytes(32).toString('hex')}-CHANGE-ME`, /change-me/],
+      ['a changeme placeholder', `Changeme${randomBytes(32).toString('base64url')}`, /change-me/],
+      ['one repeated character', 'a'.repeat(64), /entropy/],
+      ['two alternating characters', 'ab'.repeat(40), /entropy/],
+      ['a repeated word', 'password1'.repeat(8), /entropy/],
+      ['a long phrase of lower-case words', 'mysupersecretkeyforproductionenvironment', /entropy/],
+      ['31 random bytes in hex', randomBytes(31).toString('hex'), /entropy/],
+      ['16 random bytes in base64url', randomBytes(16).toString('base64url'), /entropy/],
+    ])('refuses production with a SECRET_KEY that is %s', (_, value, message) => {
+      expect(() => production(value)).toThrow(/SECRET_KEY/);
+      expect(() => production(value)).toThrow(message);
+      // the message tells how to make a good one
+      expect(() => production(value)).toThrow(/randomBytes\(32\)/);
+    });
+
+    it('accepts 32 random bytes as `openssl rand -hex 32`, `-base64 32` or base64url', () => {
+      for (let i = 0; i < 200; i++) {
+        for (const key of [
+          randomBytes(32).toString('hex'),
+          randomBytes(32).toString('hex').toUpperCase(),
+          randomBytes(32).toString('base64'),
+          randomBytes(32).toString('base64url'),
+        ]) {
+          expect(production(key).auth.secretKey).toBe(key);
+        }
+      }
+      expect(production(randomBytes(32).toString('base64url')).seedDemoData).toBe(false);
+    });
+
+    it('estimates entropy as length × log2(alphabet), judging repetitive values by Shannon', () => {
+      expect(secretKeyBits('0123456789abcdef'.repeat(4))).toBe(256);
+      expect(secretKeyBits('Ab1!'.repeat(10))).toBe(80);
+      expect(secretKeyBits('a'.repeat(64))).toBe(0);
+      expect(secretKeyBits('')).toBe(0);
+    });
   });
 
   it('refuses demo data (known passwords) in production', () => {
     expect(() =>
-      loadConfig({ NODE_ENV: 'production', SECRET_KEY: 'a'.repeat(40), SEED_DEMO_DATA: 'true' }),
+      loadConfig({
+        NODE_ENV: 'production',
+        SECRET_KEY: randomBytes(32).toString('base64url'),
+        SEED_DEMO_DATA: 'true',
+      }),
     ).toThrow(/SEED_DEMO_DATA/);
   });
 

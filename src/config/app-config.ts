@@ -1,6 +1,11 @@
 import { existsSync } from 'node:fs';
+import { BlockList, isIP } from 'node:net';
 import { relative, resolve } from 'node:path';
-import { validateEnvironment, type EnvironmentVariables } from './env.schema.js';
+import {
+  DEFAULT_SECRET_KEY,
+  validateEnvironment,
+  type EnvironmentVariables,
+} from './env.schema.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
@@ -38,13 +43,25 @@ export interface AppConfig {
     perMinute: number;
     perHour: number;
     loginPerMinute: number;
+    /** Clients the in-memory limiter tracks at most (the oldest windows are forgotten first). */
+    memoryMaxClients: number;
     /** Express "trust proxy" value: false, a hop count, or a list of addresses/subnets. */
     trustProxy: boolean | number | string[];
   };
   corsOrigins: string[];
   log: { level: LogLevel; file?: string };
   webConcurrency: number;
-  uploads: { publicDir: string; resumeDir: string; maxBytes: number };
+  uploads: {
+    publicDir: string;
+    resumeDir: string;
+    maxBytes: number;
+    /** Per account and UTC day, counted in the database (every process shares it). */
+    dailyQuotaBytes: number;
+    dailyQuotaFiles: number;
+    /** /health says degraded when UPLOAD_DIR or RESUME_DIR has less free space. */
+    diskMinFreeBytes: number;
+  };
+  spas: { maxPerEmployer: number };
   seedDemoData: boolean;
   views: { flushIntervalMs: number };
   shutdownGraceMs: number;
@@ -65,16 +82,66 @@ function list(value: string | undefined): string[] {
     .filter(Boolean);
 }
 
+/** proxy-addr's names for reserved ranges (never the public internet). */
+const TRUST_PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+function trustProxyError(problem: string): Error {
+  return new Error(`Invalid configuration:\n  - TRUST_PROXY ${problem}`);
+}
+
+/** The prefix length of `mask` (a length or, for IPv4, a dotted netmask), or NaN when invalid. */
+function prefixLength(mask: string, family: 4 | 6): number {
+  if (/^\d{1,3}$/.test(mask)) return Number(mask) <= (family === 4 ? 32 : 128) ? Number(mask) : NaN;
+  if (family !== 4 || isIP(mask) !== 4) return NaN;
+  const bits = mask
+    .split('.')
+    .map((octet) => Number(octet).toString(2).padStart(8, '0'))
+    .join('');
+  return /^1*0*$/.test(bits) ? (bits.indexOf('0') === -1 ? 32 : bits.indexOf('0')) : NaN;
+}
+
+/**
+ * One TRUST_PROXY entry: a name, an address or a subnet. A subnet that holds every IPv4 or IPv6
+ * address (`0.0.0.0/0`, `::/0`, `::ffff:0:0/96`) is `true` in disguise: any client could pick
+ * its address by sending X-Forwarded-For.
+ */
+function checkTrustedProxy(entry: string): void {
+  if (TRUST_PROXY_NAMES.includes(entry.toLowerCase())) return;
+  const [address, mask, extra] = entry.split('/');
+  const family = isIP(address);
+  if ((family !== 4 && family !== 6) || extra !== undefined) {
+    throw trustProxyError(
+      `has "${entry}", which is not an address, a subnet (10.0.0.0/8) or one of ${TRUST_PROXY_NAMES.join(', ')}`,
+    );
+  }
+  if (mask === undefined) return;
+  const prefix = prefixLength(mask, family);
+  if (Number.isNaN(prefix)) throw trustProxyError(`has "${entry}", whose prefix is not valid`);
+  const range = new BlockList();
+  range.addSubnet(address, prefix, family === 4 ? 'ipv4' : 'ipv6');
+  const everyIpv4 =
+    family === 4
+      ? prefix === 0
+      : range.check('::ffff:0.0.0.0', 'ipv6') && range.check('::ffff:255.255.255.255', 'ipv6');
+  if (prefix === 0 || everyIpv4) {
+    throw trustProxyError(
+      `has "${entry}", which trusts every address: any client could choose its IP with X-Forwarded-For; name the proxies (or their subnet) or give a hop count`,
+    );
+  }
+}
+
 export function parseTrustProxy(value: string): AppConfig['throttle']['trustProxy'] {
   const v = value.trim().toLowerCase();
   if (v === '' || v === 'false' || v === '0') return false;
   if (/^\d+$/.test(v)) return Number(v);
   if (v === 'true') {
-    throw new Error(
-      'Invalid configuration:\n  - TRUST_PROXY=true would let any client choose its IP; give a hop count or the proxy addresses',
+    throw trustProxyError(
+      'cannot be true: any client could choose its IP; give a hop count or the proxy addresses',
     );
   }
-  return list(value);
+  const entries = list(value);
+  entries.forEach(checkTrustedProxy);
+  return entries;
 }
 
 function postgresUrl(env: EnvironmentVariables): string {
@@ -124,12 +191,16 @@ export function loadConfig(rawEnv: Record<string, string | undefined> = process.
       keyPrefix: env.REDIS_KEY_PREFIX,
     },
     cache: { ttlSeconds: env.CACHE_TTL_SECONDS },
-    auth: { secretKey: env.SECRET_KEY, accessTokenMinutes: env.ACCESS_TOKEN_EXPIRE_MINUTES },
+    auth: {
+      secretKey: env.SECRET_KEY ?? DEFAULT_SECRET_KEY,
+      accessTokenMinutes: env.ACCESS_TOKEN_EXPIRE_MINUTES,
+    },
     throttle: {
       enabled: env.RATE_LIMIT_ENABLED,
       perMinute: env.RATE_LIMIT_PER_MINUTE,
       perHour: env.RATE_LIMIT_PER_HOUR,
       loginPerMinute: env.LOGIN_RATE_LIMIT_PER_MINUTE,
+      memoryMaxClients: env.RATE_LIMIT_MEMORY_MAX_CLIENTS,
       trustProxy: parseTrustProxy(env.TRUST_PROXY),
     },
     corsOrigins: list(env.CORS_ORIGINS),
@@ -139,7 +210,11 @@ export function loadConfig(rawEnv: Record<string, string | undefined> = process.
       publicDir: resolve(env.UPLOAD_DIR),
       resumeDir: resolve(env.RESUME_DIR),
       maxBytes: env.MAX_UPLOAD_MB * 1024 * 1024,
+      dailyQuotaBytes: env.UPLOAD_DAILY_QUOTA_MB * 1024 * 1024,
+      dailyQuotaFiles: env.UPLOAD_DAILY_QUOTA_FILES,
+      diskMinFreeBytes: env.DISK_MIN_FREE_MB * 1024 * 1024,
     },
+    spas: { maxPerEmployer: env.MAX_SPAS_PER_EMPLOYER },
     seedDemoData: env.SEED_DEMO_DATA ?? env.NODE_ENV !== 'production',
     views: { flushIntervalMs: env.VIEW_FLUSH_INTERVAL_MS },
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,

@@ -45,6 +45,67 @@ const emptyToUndefined = () =>
 export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'] as const;
 export const DEFAULT_SECRET_KEY = 'dev-only-secret-key-change-me-in-production';
 
+/** Values that were ever printed in this repository (README, .env.example, tests): public. */
+export const PUBLISHED_SECRET_KEYS: readonly string[] = [
+  DEFAULT_SECRET_KEY,
+  'change-me-to-a-long-random-string-of-32-or-more-chars',
+  'test-secret-key-0123456789abcdef',
+];
+
+/** 32 bytes, what `randomBytes(32)` or `openssl rand -hex 32` gives. */
+export const MIN_SECRET_KEY_BITS = 256;
+/** A random key's characters are spread out; below this (bits per character) it is repetitive. */
+const MIN_SECRET_KEY_SHANNON = 3;
+
+/** base64 or base64url, padding allowed: what `openssl rand -base64` and `randomBytes` print. */
+const BASE64 = /^([A-Za-z0-9+/]+={0,2}|[A-Za-z0-9_-]+)$/;
+
+/**
+ * Entropy of a key as `length × log2(alphabet)`: the most a random string of that shape can
+ * hold. The alphabet is 16 for a hex string, 64 for base64(url) text with both letter cases,
+ * else the sum of the character classes it uses (26 lower-case, 26 upper-case, 10 digits,
+ * 33 others). So 64 hex digits (256 bits) and 43 base64url characters (258) pass, shorter ones
+ * do not. A repetitive value ("aaaa…", "abab…", a word repeated) would pass that count, so when
+ * its Shannon entropy (bits per character, from its own character frequencies) is under 3 —
+ * random keys have ~4 (hex) to ~5 (base64) — that is the estimate instead: length × Shannon.
+ */
+export function secretKeyBits(value: string): number {
+  const chars = [...value];
+  if (chars.length === 0) return 0;
+  const counts = new Map<string, number>();
+  for (const c of chars) counts.set(c, (counts.get(c) ?? 0) + 1);
+  let shannon = 0;
+  for (const n of counts.values()) shannon -= (n / chars.length) * Math.log2(n / chars.length);
+  if (shannon < MIN_SECRET_KEY_SHANNON) return Math.floor(shannon * chars.length);
+  const alphabet = /^([0-9a-f]+|[0-9A-F]+)$/.test(value)
+    ? 16
+    : BASE64.test(value) && /[a-z]/.test(value) && /[A-Z]/.test(value)
+      ? 64
+      : (/[a-z]/.test(value) ? 26 : 0) +
+        (/[A-Z]/.test(value) ? 26 : 0) +
+        (/[0-9]/.test(value) ? 10 : 0) +
+        (/[^a-zA-Z0-9]/.test(value) ? 33 : 0);
+  return Math.floor(chars.length * Math.log2(alphabet));
+}
+
+const GENERATE_SECRET_KEY = `node -e "console.log(require('crypto').randomBytes(32).toString('base64url'))"`;
+
+/** Why a SECRET_KEY may not sign production tokens, or undefined when it may. */
+export function productionSecretKeyProblem(value: string): string | undefined {
+  const fix = `; generate one with: ${GENERATE_SECRET_KEY}`;
+  if (PUBLISHED_SECRET_KEYS.includes(value)) {
+    return `SECRET_KEY is a published value (the development default or an example) and cannot be used when NODE_ENV=production${fix}`;
+  }
+  if (/change-?me/i.test(value)) {
+    return `SECRET_KEY is a placeholder (it contains "change-me") and cannot be used when NODE_ENV=production${fix}`;
+  }
+  const bits = secretKeyBits(value);
+  if (bits < MIN_SECRET_KEY_BITS) {
+    return `SECRET_KEY is too guessable for NODE_ENV=production: about ${bits} bits of entropy, ${MIN_SECRET_KEY_BITS} (32 random bytes) needed${fix}`;
+  }
+  return undefined;
+}
+
 /**
  * Every variable the service reads, with its default. Names follow the seed
  * (see API.md, Configuration); the few extra ones are documented in the README.
@@ -124,9 +185,12 @@ export class EnvironmentVariables {
 
   @toInt() @IsInt() @Min(1) @Max(86400) CACHE_TTL_SECONDS = 300;
 
+  /** Unset (or empty, as .env.example leaves it): the development default, refused in production. */
+  @emptyToUndefined()
+  @IsOptional()
   @IsString()
   @MinLength(16, { message: 'SECRET_KEY must be at least 16 characters long' })
-  SECRET_KEY = DEFAULT_SECRET_KEY;
+  SECRET_KEY?: string;
 
   @toInt() @IsInt() @Min(1) @Max(10080) ACCESS_TOKEN_EXPIRE_MINUTES = 30;
 
@@ -137,6 +201,7 @@ export class EnvironmentVariables {
   @toInt() @IsInt() @Min(1) @Max(1_000_000) RATE_LIMIT_PER_MINUTE = 60;
   @toInt() @IsInt() @Min(1) @Max(10_000_000) RATE_LIMIT_PER_HOUR = 1000;
   @toInt() @IsInt() @Min(1) @Max(10_000) LOGIN_RATE_LIMIT_PER_MINUTE = 10;
+  @toInt() @IsInt() @Min(100) @Max(10_000_000) RATE_LIMIT_MEMORY_MAX_CLIENTS = 100_000;
 
   @IsString()
   @MaxLength(2000)
@@ -162,6 +227,10 @@ export class EnvironmentVariables {
   @IsString() @MinLength(1) UPLOAD_DIR = './uploads';
   @IsString() @MinLength(1) RESUME_DIR = './data/resumes';
   @toInt() @IsInt() @Min(1) @Max(100) MAX_UPLOAD_MB = 10;
+  @toInt() @IsInt() @Min(1) @Max(1_000_000) UPLOAD_DAILY_QUOTA_MB = 50;
+  @toInt() @IsInt() @Min(1) @Max(1_000_000) UPLOAD_DAILY_QUOTA_FILES = 100;
+  @toInt() @IsInt() @Min(0) @Max(10_000_000) DISK_MIN_FREE_MB = 512;
+  @toInt() @IsInt() @Min(1) @Max(100_000) MAX_SPAS_PER_EMPLOYER = 10;
 
   @emptyToUndefined()
   @IsOptional()
@@ -191,6 +260,7 @@ export function validateEnvironment(env: Record<string, string | undefined>): En
     'EMBEDDED_DATABASE_URL',
     'DATABASE_URL',
     'DATABASE_REPLICA_URLS',
+    'SECRET_KEY',
     'REDIS_ENABLED',
     'LOG_FILE',
     'SEED_DEMO_DATA',
@@ -201,11 +271,14 @@ export function validateEnvironment(env: Record<string, string | undefined>): En
   const parsed = plainToInstance(EnvironmentVariables, raw, { exposeDefaultValues: true });
   const errors = validateSync(parsed, { skipMissingProperties: false });
   const problems = describe(errors);
-  if (parsed.NODE_ENV === 'production' && parsed.SECRET_KEY === DEFAULT_SECRET_KEY) {
-    problems.push('SECRET_KEY must be set to a private value when NODE_ENV=production');
-  }
-  if (parsed.NODE_ENV === 'production' && parsed.SECRET_KEY.length < 32) {
-    problems.push('SECRET_KEY must be at least 32 characters long when NODE_ENV=production');
+  if (parsed.NODE_ENV === 'production') {
+    const secretProblem =
+      parsed.SECRET_KEY === undefined
+        ? `SECRET_KEY must be set when NODE_ENV=production; generate one with: ${GENERATE_SECRET_KEY}`
+        : typeof parsed.SECRET_KEY === 'string'
+          ? productionSecretKeyProblem(parsed.SECRET_KEY)
+          : undefined;
+    if (secretProblem) problems.push(secretProblem);
   }
   if (parsed.NODE_ENV === 'production' && parsed.SEED_DEMO_DATA === true) {
     problems.push(

@@ -1,13 +1,20 @@
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { InitialSchema1795740000000 } from '../../migrations/1795740000000-InitialSchema.js';
 import { ReferenceData1795740000001 } from '../../migrations/1795740000001-ReferenceData.js';
+import { OwnershipAndModeration1795740000002 } from '../../migrations/1795740000002-OwnershipAndModeration.js';
+import { RetireReferenceDataAndUploadQuota1795740000004 } from '../../migrations/1795740000004-RetireReferenceDataAndUploadQuota.js';
 import type { DatabaseConfig } from '../config/app-config.js';
 import { EmbeddedPostgres } from './embedded-postgres.js';
 import { ENTITIES } from './entities.js';
 import { runMigrations } from './migrator.js';
 import { TypeOrmPinoLogger } from './typeorm-logger.js';
 
-export const MIGRATIONS = [InitialSchema1795740000000, ReferenceData1795740000001];
+export const MIGRATIONS = [
+  InitialSchema1795740000000,
+  ReferenceData1795740000001,
+  OwnershipAndModeration1795740000002,
+  RetireReferenceDataAndUploadQuota1795740000004,
+];
 
 /** Idle connections above DB_POOL_SIZE are closed after this long (the seed's overflow). */
 const OVERFLOW_IDLE_MS = 30_000;

@@ -1,7 +1,11 @@
+import { statfs } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { DataSource } from 'typeorm';
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
 import { pendingMigrations } from '../database/migrator.js';
 import { RedisService } from '../redis/redis.service.js';
 
@@ -17,6 +21,7 @@ export class HealthIndicators {
     private readonly indicators: HealthIndicatorService,
     private readonly dataSource: DataSource,
     private readonly redisService: RedisService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   database() {
@@ -63,5 +68,36 @@ export class HealthIndicators {
     return used_heap_size / heap_size_limit > HEAP_DEGRADED_RATIO
       ? session.degraded(data)
       : session.up(data);
+  }
+
+  /**
+   * Free space where uploads land. Low space degrades the report but not readiness: taking the
+   * instance out would stop every read too, while a full disk only fails new uploads (503).
+   */
+  async disk() {
+    const session = this.indicators.check('disk');
+    const { publicDir, resumeDir, diskMinFreeBytes } = this.config.uploads;
+    const [uploads, resumes] = await Promise.all([freeBytes(publicDir), freeBytes(resumeDir)]);
+    const mb = (bytes: number) => Math.floor(bytes / 2 ** 20);
+    const data = {
+      uploadsFreeMb: mb(uploads),
+      resumesFreeMb: mb(resumes),
+      minFreeMb: mb(diskMinFreeBytes),
+    };
+    return Math.min(uploads, resumes) < diskMinFreeBytes
+      ? session.degraded({ ...data, message: 'free disk space below DISK_MIN_FREE_MB' })
+      : session.up(data);
+  }
+}
+
+/** Free bytes for unprivileged writers on the file system of `dir` (or of its nearest existing parent). */
+async function freeBytes(dir: string): Promise<number> {
+  for (let path = dir; ; path = dirname(path)) {
+    try {
+      const stats = await statfs(path);
+      return stats.bavail * stats.bsize;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || dirname(path) === path) throw err;
+    }
   }
 }

@@ -80,6 +80,10 @@ export class Job {
   @Column({ name: 'is_active', type: 'boolean', default: true })
   isActive: boolean;
 
+  /** Set when an admin closes the job: the owner cannot reopen it (only an admin can). */
+  @Column({ name: 'closed_by_admin', type: 'boolean', default: false })
+  closedByAdmin: boolean;
+
   @Column({ name: 'is_featured', type: 'boolean', default: false })
   isFeatured: boolean;
 

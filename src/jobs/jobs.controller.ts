@@ -1,4 +1,15 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Header,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Query,
+} from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiCreatedResponse,
@@ -7,13 +18,26 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import type { AuthUser } from '../auth/auth-user.js';
-import { CurrentUser, Roles } from '../auth/decorators.js';
+import type { AuthUser } from '../common/auth-user.js';
+import { CurrentUser, Public, Roles } from '../common/auth.decorators.js';
 import { HttpCached } from '../cache/http-cache.interceptor.js';
+import { ApiIdOrSlugParam } from '../openapi/openapi.js';
 import { IdOrSlugPipe, IdPipe, type IdOrSlug } from '../common/id.pipe.js';
 import type { Page } from '../common/page.js';
-import { CreateJobDto, ListJobsQueryDto, UpdateJobDto } from './dto/job-input.dto.js';
-import { JobDto, JobPageDto, type JobSummaryDto } from './dto/job.dto.js';
+import {
+  CreateJobDto,
+  ListJobsQueryDto,
+  ListMyJobsQueryDto,
+  UpdateJobDto,
+} from './dto/job-input.dto.js';
+import {
+  JobDto,
+  JobPageDto,
+  OwnJobDto,
+  OwnJobPageDto,
+  type JobSummaryDto,
+  type OwnJobSummaryDto,
+} from './dto/job.dto.js';
 import { CountView } from './count-view.interceptor.js';
 import { JobsSearchService } from './jobs-search.service.js';
 import { JobsService } from './jobs.service.js';
@@ -27,8 +51,10 @@ export class JobsController {
   ) {}
 
   @Get()
+  @Public()
   @HttpCached('jobs')
   @ApiOperation({
+    operationId: 'listJobs',
     summary: 'Open jobs: filters, full-text q, sort newest|popular|salary, keyset pages',
   })
   @ApiOkResponse({ type: JobPageDto })
@@ -36,10 +62,45 @@ export class JobsController {
     return this.search.list(query);
   }
 
+  // declared before :idOrSlug, which would otherwise take "mine" for a slug
+  @Get('mine')
+  @Roles('employer', 'admin')
+  @Header('Cache-Control', 'no-store')
+  @ApiBearerAuth()
+  @ApiOperation({
+    operationId: 'listMyJobs',
+    summary: 'The jobs of the caller’s spas, closed and expired ones included, newest first',
+  })
+  @ApiOkResponse({ type: OwnJobPageDto })
+  mine(
+    @CurrentUser() user: AuthUser,
+    @Query() query: ListMyJobsQueryDto,
+  ): Promise<Page<OwnJobSummaryDto>> {
+    return this.search.mine(user, query);
+  }
+
+  @Get('mine/:id')
+  @Roles('employer', 'admin')
+  @Header('Cache-Control', 'no-store')
+  @ApiBearerAuth()
+  @ApiOperation({
+    operationId: 'getMyJob',
+    summary: 'A job of the caller’s spas (admins: any job), whatever its state',
+  })
+  @ApiOkResponse({ type: OwnJobDto })
+  getMine(@CurrentUser() user: AuthUser, @Param('id', IdPipe) id: number): Promise<OwnJobDto> {
+    return this.jobs.getOwn(user, id);
+  }
+
   @Get(':idOrSlug')
+  @Public()
   @HttpCached('jobs')
   @CountView()
-  @ApiOperation({ summary: 'An open job by id or slug; counts one view (cached or not)' })
+  @ApiOperation({
+    operationId: 'getJob',
+    summary: 'An open job by id or slug; counts one view (cached or not)',
+  })
+  @ApiIdOrSlugParam('job')
   @ApiOkResponse({ type: JobDto })
   get(@Param('idOrSlug', IdOrSlugPipe) ref: IdOrSlug): Promise<JobDto> {
     return this.jobs.getOpen(ref);
@@ -49,23 +110,27 @@ export class JobsController {
   @Roles('employer', 'admin')
   @ApiBearerAuth()
   @ApiOperation({
+    operationId: 'createJob',
     summary: 'Post a job on a spa the caller owns (admins: any spa; only admins set isFeatured)',
   })
-  @ApiCreatedResponse({ type: JobDto })
-  create(@CurrentUser() user: AuthUser, @Body() dto: CreateJobDto): Promise<JobDto> {
+  @ApiCreatedResponse({ type: OwnJobDto })
+  create(@CurrentUser() user: AuthUser, @Body() dto: CreateJobDto): Promise<OwnJobDto> {
     return this.jobs.create(user, dto);
   }
 
   @Patch(':id')
   @Roles('employer', 'admin')
   @ApiBearerAuth()
-  @ApiOperation({ summary: 'Update a job (its spa’s owner or admin)' })
-  @ApiOkResponse({ type: JobDto })
+  @ApiOperation({
+    operationId: 'updateJob',
+    summary: 'Update a job (its spa’s owner or admin); a job an admin closed only an admin reopens',
+  })
+  @ApiOkResponse({ type: OwnJobDto })
   update(
     @CurrentUser() user: AuthUser,
     @Param('id', IdPipe) id: number,
     @Body() dto: UpdateJobDto,
-  ): Promise<JobDto> {
+  ): Promise<OwnJobDto> {
     return this.jobs.update(user, id, dto);
   }
 
@@ -73,7 +138,10 @@ export class JobsController {
   @HttpCode(204)
   @Roles('employer', 'admin')
   @ApiBearerAuth()
-  @ApiOperation({ summary: 'Close a job (soft delete; its spa’s owner or admin)' })
+  @ApiOperation({
+    operationId: 'closeJob',
+    summary: 'Close a job (soft delete; its spa’s owner or admin)',
+  })
   @ApiNoContentResponse()
   async remove(@CurrentUser() user: AuthUser, @Param('id', IdPipe) id: number): Promise<void> {
     await this.jobs.remove(user, id);

@@ -1,5 +1,6 @@
 import type { SelectQueryBuilder } from 'typeorm';
-import type { JobDto, JobSummaryDto } from './dto/job.dto.js';
+import { SPA_LISTED } from '../spas/spa-access.js';
+import type { JobDto, JobSummaryDto, OwnJobDto, OwnJobSummaryDto } from './dto/job.dto.js';
 import type { EmploymentType, Job } from './job.entity.js';
 
 /** One row of the joined job queries, as the driver returns it. */
@@ -36,6 +37,7 @@ export interface JobDetailRow extends JobRow {
   description: string;
   requirements: string | null;
   is_active: boolean;
+  closed_by_admin: boolean;
   updated_at: Date;
 }
 
@@ -79,18 +81,21 @@ export function selectJobs(qb: SelectQueryBuilder<Job>, detail = false): SelectQ
   if (detail) {
     qb.addSelect(['j.description AS description', 'j.requirements AS requirements']).addSelect([
       'j.is_active AS is_active',
+      'j.closed_by_admin AS closed_by_admin',
       'j.updated_at AS updated_at',
     ]);
   }
   return qb;
 }
 
-/** Open means: active, not expired, and its spa active. The public sees nothing else. */
+/**
+ * Open means: active, not expired, and its spa listed (active, its owner an active employer or
+ * admin). The public sees nothing else. Needs the spa joined as `s`.
+ */
+export const JOB_OPEN = `j.is_active AND (j.expires_at IS NULL OR j.expires_at > now()) AND ${SPA_LISTED}`;
+
 export function whereOpen(qb: SelectQueryBuilder<Job>): SelectQueryBuilder<Job> {
-  return qb
-    .andWhere('j.is_active')
-    .andWhere('(j.expires_at IS NULL OR j.expires_at > now())')
-    .andWhere('s.is_active');
+  return qb.andWhere(JOB_OPEN);
 }
 
 export function toJobSummary(this: void, r: JobRow): JobSummaryDto {
@@ -117,6 +122,28 @@ export function toJobSummary(this: void, r: JobRow): JobSummaryDto {
     city: { id: r.city_id, name: r.city_name, slug: r.city_slug },
     state: { id: r.state_id, code: r.state_code, name: r.state_name, slug: r.state_slug },
   };
+}
+
+/** A row of the owner's list: it also tells whether the job is closed, and by whom. */
+export interface OwnJobRow extends JobRow {
+  is_active: boolean;
+  closed_by_admin: boolean;
+}
+
+/** The owner's list shows closed and expired jobs too, so it says which they are. */
+export function selectOwnJobs(qb: SelectQueryBuilder<Job>): SelectQueryBuilder<Job> {
+  return selectJobs(qb).addSelect([
+    'j.is_active AS is_active',
+    'j.closed_by_admin AS closed_by_admin',
+  ]);
+}
+
+export function toOwnJobSummary(this: void, r: OwnJobRow): OwnJobSummaryDto {
+  return { ...toJobSummary(r), isActive: r.is_active, closedByAdmin: r.closed_by_admin };
+}
+
+export function toOwnJob(this: void, r: JobDetailRow): OwnJobDto {
+  return { ...toJobDetail(r), closedByAdmin: r.closed_by_admin };
 }
 
 export function toJobDetail(this: void, r: JobDetailRow): JobDto {

@@ -1,7 +1,7 @@
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
-import { isAdmin, type AuthUser } from '../auth/auth-user.js';
+import { isAdmin, type AuthUser } from '../common/auth-user.js';
 import { CacheService } from '../cache/cache.service.js';
 import { CategoriesService } from '../categories/categories.service.js';
 import { isUniqueViolation } from '../common/db-errors.js';
@@ -10,19 +10,31 @@ import type { IdOrSlug } from '../common/id.pipe.js';
 import { insertWithUniqueSlug, slugify } from '../common/slug.js';
 import { LocationsService } from '../locations/locations.service.js';
 import { SpasService } from '../spas/spas.service.js';
-import type { JobDto } from './dto/job.dto.js';
+import type { JobDto, OwnJobDto } from './dto/job.dto.js';
 import type { CreateJobDto, UpdateJobDto } from './dto/job-input.dto.js';
 import { Job } from './job.entity.js';
-import { selectJobs, toJobDetail, whereOpen, type JobDetailRow } from './jobs.query.js';
+import { mayManage } from '../spas/spa-access.js';
+import {
+  JOB_OPEN,
+  selectJobs,
+  toJobDetail,
+  toOwnJob,
+  whereOpen,
+  type JobDetailRow,
+} from './jobs.query.js';
 import { AppError } from '../common/error-codes.js';
 
 const notFound = (id: number | string) => new AppError('JOB_NOT_FOUND', `Job ${id} not found`);
 
-/** Who may see and handle a job's applications: the spa's owner (and admins). */
+/** A job as its ownership check loaded it. */
 export interface JobOwnership {
   id: number;
   spaId: number;
   ownerId: number;
+  closedByAdmin: boolean;
+  salaryMin: number | null;
+  salaryMax: number | null;
+  spaActive: boolean;
 }
 
 @Injectable()
@@ -35,7 +47,7 @@ export class JobsService {
     private readonly cache: CacheService,
   ) {}
 
-  async create(actor: AuthUser, dto: CreateJobDto): Promise<JobDto> {
+  async create(actor: AuthUser, dto: CreateJobDto): Promise<OwnJobDto> {
     const spa = await this.spas.manageable(actor, dto.spaId);
     if (!spa.isActive) {
       throw new AppError('SPA_INACTIVE', `Spa ${spa.id} is deactivated`);
@@ -72,31 +84,51 @@ export class JobsService {
     return this.view(inserted.identifiers[0].id as number);
   }
 
-  async update(actor: AuthUser, id: number, dto: UpdateJobDto): Promise<JobDto> {
+  async update(actor: AuthUser, id: number, dto: UpdateJobDto): Promise<OwnJobDto> {
     const job = await this.manageable(actor, id);
     this.checkAdminOnly(actor, dto.isFeatured);
+    const closedByAdmin = () =>
+      new AppError(
+        'JOB_CLOSED_BY_ADMIN',
+        `Job ${id} was closed by an admin; only an admin can reopen it`,
+      );
+    const reopensAsOwner = dto.isActive === true && !isAdmin(actor);
+    if (reopensAsOwner && job.closedByAdmin) throw closedByAdmin();
     checkSalary(
       dto.salaryMin !== undefined ? dto.salaryMin : job.salaryMin,
       dto.salaryMax !== undefined ? dto.salaryMax : job.salaryMax,
     );
     checkExpiry(dto.expiresAt);
     if (dto.categoryId !== undefined) await this.categories.assertExists(dto.categoryId);
-    const changes = definedOnly(dto);
+    const changes: Partial<Job> = definedOnly(dto);
+    // an admin's closing sticks until an admin reopens
+    if (dto.isActive !== undefined && isAdmin(actor)) changes.closedByAdmin = !dto.isActive;
     if (Object.keys(changes).length > 0) {
-      await this.jobs.update({ id }, changes);
+      // conditional, so an admin's closing that lands meanwhile is not undone by the owner
+      const result = await this.jobs.update(
+        reopensAsOwner ? { id, closedByAdmin: false } : { id },
+        changes,
+      );
+      if (!result.affected) throw closedByAdmin();
       await this.cache.invalidate('jobs');
     }
     return this.view(id);
   }
 
-  /** Soft delete: the job leaves every public read; its applications stay with the owner. */
+  /**
+   * Soft delete: the job leaves every public read; its applications stay with the owner. An
+   * admin's closing sticks: the owner cannot reopen it.
+   */
   async remove(actor: AuthUser, id: number): Promise<void> {
     await this.manageable(actor, id);
-    await this.jobs.update({ id }, { isActive: false });
+    await this.jobs.update(
+      { id },
+      isAdmin(actor) ? { isActive: false, closedByAdmin: true } : { isActive: false },
+    );
     await this.cache.invalidate('jobs');
   }
 
-  /** An open job (active, unexpired, active spa), by id or slug. */
+  /** An open job (see `JOB_OPEN`), by id or slug. */
   async getOpen(ref: IdOrSlug): Promise<JobDto> {
     const row = await whereOpen(selectJobs(this.jobs.createQueryBuilder('j'), true))
       .andWhere(ref.id !== undefined ? 'j.id = :id' : 'j.slug = :slug', ref)
@@ -115,24 +147,45 @@ export class JobsService {
     if (!open) throw new AppError('JOB_NOT_OPEN', `Job ${id} is not open for applications`);
   }
 
-  /** The job and its spa's owner, whatever the job's state (applications outlive postings). */
-  async ownership(id: number): Promise<JobOwnership> {
-    const job = await this.jobs.findOne({ select: { id: true, spaId: true }, where: { id } });
-    const ownerId = job ? await this.spas.ownerOf(job.spaId) : null;
-    if (!job || ownerId === null) throw notFound(id);
-    return { id: job.id, spaId: job.spaId, ownerId };
+  /** A job of the caller's, whatever its state (closed, expired, its spa deactivated). */
+  async getOwn(actor: AuthUser, id: number): Promise<OwnJobDto> {
+    await this.ownership(actor, id);
+    return this.view(id);
   }
 
-  /** A job whose spa `actor` may manage: 404 when absent (or its spa deactivated), 403 when not theirs. */
-  private async manageable(actor: AuthUser, id: number): Promise<Job> {
-    const job = await this.jobs.findOneBy({ id });
+  /**
+   * The one ownership check for a job, whatever its state (applications outlive postings): its
+   * spa's owner while an employer, or an admin (`mayManage`). Someone else's job is a 403 while
+   * the public can see it anyway, else a 404 like a missing one.
+   */
+  async ownership(actor: AuthUser, id: number): Promise<JobOwnership> {
+    const job = await this.jobs
+      .createQueryBuilder('j')
+      .innerJoin('j.spa', 's')
+      .select([
+        'j.id AS id',
+        'j.spa_id AS "spaId"',
+        's.owner_id AS "ownerId"',
+        'j.closed_by_admin AS "closedByAdmin"',
+        'j.salary_min AS "salaryMin"',
+        'j.salary_max AS "salaryMax"',
+        's.is_active AS "spaActive"',
+        `(${JOB_OPEN}) AS "isOpen"`,
+      ])
+      .where('j.id = :id', { id })
+      .getRawOne<JobOwnership & { isOpen: boolean }>();
     if (!job) throw notFound(id);
-    try {
-      await this.spas.manageable(actor, job.spaId);
-    } catch (err) {
-      if (err instanceof NotFoundException) throw notFound(id);
-      throw err;
+    if (!mayManage(actor, job.ownerId)) {
+      if (!job.isOpen) throw notFound(id);
+      throw new AppError('NOT_SPA_OWNER', 'This job belongs to another employer’s spa');
     }
+    return job;
+  }
+
+  /** A job `actor` may change: `ownership`, and (for non-admins) its spa still active, else 404. */
+  private async manageable(actor: AuthUser, id: number): Promise<JobOwnership> {
+    const job = await this.ownership(actor, id);
+    if (!job.spaActive && !isAdmin(actor)) throw notFound(id);
     return job;
   }
 
@@ -142,12 +195,12 @@ export class JobsService {
     }
   }
 
-  private async view(id: number): Promise<JobDto> {
+  private async view(id: number): Promise<OwnJobDto> {
     const row = await selectJobs(this.jobs.createQueryBuilder('j'), true)
       .where('j.id = :id', { id })
       .getRawOne<JobDetailRow>();
     if (!row) throw notFound(id);
-    return toJobDetail(row);
+    return toOwnJob(row);
   }
 }
 

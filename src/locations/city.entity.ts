@@ -25,4 +25,8 @@ export class City {
 
   @Column({ type: 'varchar', length: 120 })
   slug: string;
+
+  /** false once retired: kept for existing spas and jobs, hidden from lists and new ones. */
+  @Column({ name: 'is_active', type: 'boolean', default: true })
+  isActive: boolean;
 }

@@ -13,4 +13,8 @@ export class State {
 
   @Column({ type: 'varchar', length: 80 })
   slug: string;
+
+  /** false once retired: kept for existing spas and jobs, hidden from lists and new ones. */
+  @Column({ name: 'is_active', type: 'boolean', default: true })
+  isActive: boolean;
 }

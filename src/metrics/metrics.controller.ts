@@ -1,6 +1,6 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { Public } from '../auth/decorators.js';
+import { Public } from '../common/auth.decorators.js';
 import { MetricsService } from './metrics.service.js';
 
 @ApiExcludeController()

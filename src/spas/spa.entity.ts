@@ -67,6 +67,14 @@ export class Spa {
   @Column({ name: 'is_active', type: 'boolean', default: true })
   isActive: boolean;
 
+  /**
+   * Whether its owner is an active employer or admin: kept by triggers on users and spas
+   * (migration 1795740000002), never written by the application. The public sees a spa only
+   * when both this and `isActive` hold, so a demotion hides it and a promotion brings it back.
+   */
+  @Column({ name: 'owner_listed', type: 'boolean', default: true, insert: false, update: false })
+  ownerListed: boolean;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

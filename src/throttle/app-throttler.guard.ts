@@ -1,13 +1,16 @@
 import { Injectable, type ExecutionContext } from '@nestjs/common';
-import { AppError } from '../common/error-codes.js';
 import { ThrottlerGuard } from '@nestjs/throttler';
 import { THROTTLER_SKIP } from '@nestjs/throttler/dist/throttler.constants.js';
 import type { Request, Response } from 'express';
+import { API_ROUTE_PREFIX } from '../common/http-edge.js';
+import { AppError } from '../common/error-codes.js';
+import { clientAddress } from './client-address.js';
 import { ResilientThrottlerStorage, type Hit } from './resilient-throttler.storage.js';
 
 /**
  * The global limiter. One budget per client across all routes (keys name the limit and the
- * client, never the route), the client being `req.ip` as Express derives it from TRUST_PROXY.
+ * client, never the route), the client being `req.ip` as Express derives it from TRUST_PROXY
+ * (see clientAddress for hops that are not addresses).
  * Every limit that applies to a request is counted in one storage call (one Redis round trip).
  * Answers with IETF `RateLimit-Limit/Remaining/Reset` headers for the tightest limit and, when
  * one is exceeded, 429 with a plain `Retry-After` in seconds.
@@ -16,8 +19,10 @@ import { ResilientThrottlerStorage, type Hit } from './resilient-throttler.stora
 export class AppThrottlerGuard extends ThrottlerGuard {
   override async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<Request>();
-    // Only the API is limited: probes, /metrics, /docs and static files never are.
-    if (!req.path.startsWith('/api/')) return true;
+    // Decided by the route the router matched, not by how the path was spelled: only routes
+    // under the API prefix are limited (probes and /metrics are not; /docs is no Nest route).
+    const route = (req.route as { path?: unknown } | undefined)?.path;
+    if (typeof route === 'string' && !route.startsWith(API_ROUTE_PREFIX)) return true;
     const targets = [context.getHandler(), context.getClass()];
     const active = this.throttlers.filter(
       (t) =>
@@ -59,5 +64,10 @@ export class AppThrottlerGuard extends ThrottlerGuard {
       );
     }
     return true;
+  }
+
+  /** The client address (junk in X-Forwarded-For never makes a bucket), IPv6 by /64. */
+  protected override getTracker(req: Request): Promise<string> {
+    return super.getTracker({ ip: clientAddress(req) });
   }
 }

@@ -2,7 +2,7 @@ import { MemoryThrottlerStorage } from './memory-throttler.storage.js';
 
 describe('MemoryThrottlerStorage', () => {
   let now = 1_000_000;
-  const storage = new MemoryThrottlerStorage(() => now);
+  const storage = new MemoryThrottlerStorage(1_000_000, () => now);
   afterAll(() => storage.close());
 
   it('counts hits in a fixed window and blocks past the limit until the window ends', async () => {
@@ -37,5 +37,40 @@ describe('MemoryThrottlerStorage', () => {
     now += 61_000;
     storage.sweep();
     expect(storage.size).toBe(0);
+  });
+
+  it('never holds more windows than its cap, evicting the oldest window first', async () => {
+    const cap = 10_000;
+    const capped = new MemoryThrottlerStorage(cap, () => now);
+    try {
+      await capped.increment('minute:veteran', 60_000, 60);
+      await capped.increment('minute:veteran', 60_000, 60);
+      for (let i = 0; i < 200_000; i++) {
+        await capped.increment(`minute:flood-${i}`, 60_000, 60);
+        if (capped.size > cap) throw new Error(`${capped.size} windows after ${i + 1} clients`);
+      }
+      expect(capped.size).toBe(cap);
+      // the evicted client starts a fresh window: its earlier hits are forgotten
+      expect((await capped.increment('minute:veteran', 60_000, 60)).totalHits).toBe(1);
+      // the newest clients are still counted
+      expect((await capped.increment('minute:flood-199999', 60_000, 60)).totalHits).toBe(2);
+    } finally {
+      capped.close();
+    }
+  });
+
+  it('puts a client whose window restarts at the back of the eviction order', async () => {
+    const capped = new MemoryThrottlerStorage(2, () => now);
+    try {
+      await capped.increment('minute:a', 1_000, 60);
+      await capped.increment('minute:b', 60_000, 60);
+      now += 1_000; // a's window ends; its next hit starts a new one, now the newest
+      await capped.increment('minute:a', 60_000, 60);
+      await capped.increment('minute:c', 60_000, 60); // evicts b, the oldest window
+      expect((await capped.increment('minute:a', 60_000, 60)).totalHits).toBe(2);
+      expect((await capped.increment('minute:b', 60_000, 60)).totalHits).toBe(1);
+    } finally {
+      capped.close();
+    }
   });
 });

@@ -11,13 +11,18 @@ const SWEEP_EVERY_MS = 30_000;
 /**
  * Fixed-window counters in this process's memory: the fallback when Redis is off or failing.
  * No timer per hit (the library's store keeps one per hit and never evicts keys); expired
- * windows are swept periodically, so memory stays flat under many distinct clients.
+ * windows are swept periodically. At most `maxWindows` are held: the map keeps windows in the
+ * order they started, and a new one past the cap evicts the oldest (that client then starts a
+ * fresh window), so a flood of new addresses costs bounded memory and O(1) per hit.
  */
 export class MemoryThrottlerStorage implements ThrottlerStorage {
   private readonly windows = new Map<string, Window>();
   private readonly sweeper: NodeJS.Timeout;
 
-  constructor(private readonly now: () => number = Date.now) {
+  constructor(
+    private readonly maxWindows: number,
+    private readonly now: () => number = Date.now,
+  ) {
     this.sweeper = setInterval(() => this.sweep(), SWEEP_EVERY_MS);
     this.sweeper.unref();
   }
@@ -30,6 +35,9 @@ export class MemoryThrottlerStorage implements ThrottlerStorage {
     const now = this.now();
     let w = this.windows.get(key);
     if (!w || w.expiresAt <= now) {
+      if (w)
+        this.windows.delete(key); // re-inserted last: the map stays in start order
+      else if (this.windows.size >= this.maxWindows) this.evictOldest();
       w = { hits: 0, expiresAt: now + ttl };
       this.windows.set(key, w);
     }
@@ -40,6 +48,11 @@ export class MemoryThrottlerStorage implements ThrottlerStorage {
   sweep(): void {
     const now = this.now();
     for (const [key, w] of this.windows) if (w.expiresAt <= now) this.windows.delete(key);
+  }
+
+  private evictOldest(): void {
+    const oldest = this.windows.keys().next();
+    if (!oldest.done) this.windows.delete(oldest.value);
   }
 
   close(): void {

@@ -1,8 +1,13 @@
-import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface.js';
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
 import { RedisService } from '../redis/redis.service.js';
 import { MemoryThrottlerStorage, toRecord } from './memory-throttler.storage.js';
+
+/** The named limits (minute, hour, login): a client holds at most one window of each. */
+export const LIMITS_PER_CLIENT = 3;
 
 /** One counted hit: a window key, its length (ms) and its limit. */
 export interface Hit {
@@ -37,10 +42,15 @@ return out`;
  */
 @Injectable()
 export class ResilientThrottlerStorage implements ThrottlerStorage, OnApplicationShutdown {
-  readonly memory = new MemoryThrottlerStorage();
+  readonly memory: MemoryThrottlerStorage;
   private scriptSha?: string;
 
-  constructor(private readonly redis: RedisService) {}
+  constructor(
+    private readonly redis: RedisService,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.memory = new MemoryThrottlerStorage(config.throttle.memoryMaxClients * LIMITS_PER_CLIENT);
+  }
 
   async incrementAll(hits: Hit[]): Promise<ThrottlerStorageRecord[]> {
     if (this.redis.ready) {

@@ -6,7 +6,10 @@ import { AppThrottlerGuard } from './app-throttler.guard.js';
 import { LOGIN_THROTTLE_KEY } from './login-throttle.decorator.js';
 import { ResilientThrottlerStorage } from './resilient-throttler.storage.js';
 
-/** The named limits. Only /api is limited (see AppThrottlerGuard): probes, metrics, docs never are. */
+/**
+ * The named limits (as many as LIMITS_PER_CLIENT). Only /api routes are limited (see
+ * AppThrottlerGuard): probes, metrics, docs never are. The guard makes its own keys and headers.
+ */
 const THROTTLERS = { minute: 'minute', hour: 'hour', login: 'login' } as const;
 
 @Module({ providers: [ResilientThrottlerStorage], exports: [ResilientThrottlerStorage] })
@@ -27,10 +30,7 @@ export class ThrottleModule {
               reflector.get<boolean>(LOGIN_THROTTLE_KEY, ctx.getHandler()) === true;
             return {
               storage,
-              setHeaders: false,
               skipIf: () => !throttle.enabled,
-              // one budget per client, whatever the route (the library's default key includes the route)
-              generateKey: (_ctx, tracker, name) => `${name}:${tracker}`,
               throttlers: [
                 { name: THROTTLERS.minute, ttl: minutes(1), limit: throttle.perMinute },
                 { name: THROTTLERS.hour, ttl: hours(1), limit: throttle.perHour },

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Param, Patch, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { AuthUser } from '../auth/auth-user.js';
-import { CurrentUser, Roles } from '../auth/decorators.js';
+import type { AuthUser } from '../common/auth-user.js';
+import { CurrentUser, Roles } from '../common/auth.decorators.js';
 import { IdPipe } from '../common/id.pipe.js';
 import type { Page } from '../common/page.js';
 import { AdminUpdateUserDto, ListUsersQueryDto, UpdateMeDto } from './dto/user-input.dto.js';
@@ -15,7 +15,7 @@ export class UsersController {
   constructor(private readonly users: UsersService) {}
 
   @Get('me')
-  @ApiOperation({ summary: 'The caller’s own account' })
+  @ApiOperation({ operationId: 'getMe', summary: 'The caller’s own account' })
   @ApiOkResponse({ type: UserDto })
   async me(@CurrentUser() user: AuthUser): Promise<UserDto> {
     return UserDto.from(await this.users.get(user.id));
@@ -23,6 +23,7 @@ export class UsersController {
 
   @Patch('me')
   @ApiOperation({
+    operationId: 'updateMe',
     summary: 'Update name, phone or password (a password change signs out every session)',
   })
   @ApiOkResponse({ type: UserDto })
@@ -32,7 +33,10 @@ export class UsersController {
 
   @Get()
   @Roles('admin')
-  @ApiOperation({ summary: 'Admin: list users (filter by role, activity, e-mail prefix)' })
+  @ApiOperation({
+    operationId: 'listUsers',
+    summary: 'Admin: list users (filter by role, activity, e-mail prefix)',
+  })
   @ApiOkResponse({ type: UserPageDto })
   list(@Query() query: ListUsersQueryDto): Promise<Page<UserDto>> {
     return this.users.list(query);
@@ -40,7 +44,7 @@ export class UsersController {
 
   @Patch(':id')
   @Roles('admin')
-  @ApiOperation({ summary: 'Admin: change a user’s role or activation' })
+  @ApiOperation({ operationId: 'updateUser', summary: 'Admin: change a user’s role or activation' })
   @ApiOkResponse({ type: UserDto })
   adminUpdate(
     @CurrentUser() user: AuthUser,

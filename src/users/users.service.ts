@@ -1,14 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
-import type { AuthUser } from '../auth/auth-user.js';
-import { hashPassword, verifyPassword } from '../auth/password.js';
+import { CacheService } from '../cache/cache.service.js';
+import type { AuthUser } from '../common/auth-user.js';
 import { CursorCodec } from '../common/cursor.js';
 import { escapeLike } from '../common/like.js';
-import { DEFAULT_PAGE_SIZE, toPage, type Page } from '../common/page.js';
+import { paginate, type Keyset } from '../common/keyset.js';
+import type { Page } from '../common/page.js';
 import { UserDto } from './dto/user.dto.js';
 import type { AdminUpdateUserDto, ListUsersQueryDto, UpdateMeDto } from './dto/user-input.dto.js';
 import { User, type UserRole } from './user.entity.js';
+import { assertStrongPassword, hashPassword, verifyPassword } from './password.js';
 import { AppError } from '../common/error-codes.js';
 
 export interface NewUser {
@@ -19,23 +21,28 @@ export interface NewUser {
   role: UserRole;
 }
 
-export type LoginCandidate = Pick<
-  User,
-  'id' | 'role' | 'isActive' | 'passwordHash' | 'tokenVersion'
->;
 export type AuthCandidate = Pick<User, 'id' | 'role' | 'isActive' | 'tokenVersion'>;
 
-const USER_ORDER = 'id';
+const USER_ORDER: Keyset<User> = {
+  name: 'id',
+  dir: 'DESC',
+  keys: [{ column: 'u.id', type: 'int', of: (u) => u.id }],
+};
 
 @Injectable()
 export class UsersService {
   constructor(
     @InjectRepository(User) private readonly users: Repository<User>,
     private readonly cursors: CursorCodec,
+    private readonly cache: CacheService,
   ) {}
 
-  /** Inserts the user; a taken e-mail (any case) is a 409 from uq_users_email, without a pre-check race. */
+  /**
+   * Inserts the user; a weak password is a 400 WEAK_PASSWORD, a taken e-mail (any case) a 409
+   * from uq_users_email, without a pre-check race.
+   */
   async create(input: NewUser): Promise<User> {
+    assertStrongPassword(input.password, [input.email, input.fullName]);
     const user = this.users.create({
       email: input.email,
       passwordHash: await hashPassword(input.password),
@@ -46,11 +53,11 @@ export class UsersService {
     return this.users.save(user);
   }
 
-  findForLogin(email: string): Promise<LoginCandidate | null> {
+  /** The whole row, password hash and token version included. */
+  findForLogin(email: string): Promise<User | null> {
     return this.users
       .createQueryBuilder('u')
-      .select(['u.id', 'u.role', 'u.isActive', 'u.tokenVersion'])
-      .addSelect('u.passwordHash')
+      .addSelect(['u.passwordHash', 'u.tokenVersion'])
       .where('lower(u.email) = lower(:email)', { email })
       .getOne();
   }
@@ -90,6 +97,7 @@ export class UsersService {
       ) {
         throw new AppError('INVALID_CURRENT_PASSWORD', 'currentPassword is missing or wrong');
       }
+      assertStrongPassword(dto.password, [current.email, dto.fullName ?? current.fullName]);
       changes.passwordHash = await hashPassword(dto.password);
     }
     if (Object.keys(changes).length > 0) {
@@ -104,11 +112,7 @@ export class UsersService {
   }
 
   async list(query: ListUsersQueryDto): Promise<Page<UserDto>> {
-    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const qb = this.users
-      .createQueryBuilder('u')
-      .orderBy('u.id', 'DESC')
-      .limit(limit + 1);
+    const qb = this.users.createQueryBuilder('u');
     if (query.role) qb.andWhere('u.role = :role', { role: query.role });
     if (query.isActive !== undefined)
       qb.andWhere('u.is_active = :active', { active: query.isActive });
@@ -117,16 +121,15 @@ export class UsersService {
         prefix: `${escapeLike(query.q.toLowerCase())}%`,
       });
     }
-    if (query.cursor) {
-      const [id] = this.cursors.decode(query.cursor, USER_ORDER, ['number']);
-      qb.andWhere('u.id < :id', { id });
-    }
-    return toPage(await qb.getMany(), limit, UserDto.from, (last) =>
-      this.cursors.encode({ o: USER_ORDER, v: [last.id] }),
-    );
+    return paginate(qb, USER_ORDER, { ...query, codec: this.cursors, map: UserDto.from });
   }
 
-  /** Role and activation, by an admin. Deactivation revokes the user's tokens at once (see AuthGuard). */
+  /**
+   * Role and activation, by an admin; both take effect on the user's next request (the guard
+   * reads them each time). Deactivation also bumps the token version, so reactivating the
+   * account later does not bring its old tokens back. Public spa and job lists hide the spas
+   * and jobs of owners who are inactive or no longer employers, so either change drops them.
+   */
   async adminUpdate(actor: AuthUser, id: number, dto: AdminUpdateUserDto): Promise<UserDto> {
     const user = await this.get(id);
     const demotesSelf = dto.role !== undefined && dto.role !== 'admin';
@@ -137,9 +140,19 @@ export class UsersService {
       );
     }
     const changes: Partial<User> = {};
-    if (dto.role !== undefined) changes.role = dto.role;
-    if (dto.isActive !== undefined) changes.isActive = dto.isActive;
-    if (Object.keys(changes).length > 0) await this.users.update({ id }, changes);
+    if (dto.role !== undefined && dto.role !== user.role) changes.role = dto.role;
+    if (dto.isActive !== undefined && dto.isActive !== user.isActive) {
+      changes.isActive = dto.isActive;
+    }
+    if (Object.keys(changes).length > 0) {
+      await this.users.update(
+        { id },
+        changes.isActive === false
+          ? { ...changes, tokenVersion: () => 'token_version + 1' }
+          : changes,
+      );
+      await this.cache.invalidate('spas', 'jobs');
+    }
     return UserDto.from(await this.get(id));
   }
 }

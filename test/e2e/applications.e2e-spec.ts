@@ -494,4 +494,67 @@ describe('applications', () => {
       expect((await row(app.id)).status).toBe(winner.body.status);
     });
   });
+
+  describe('withdraw', () => {
+    const withdraw = (who: TestUser, id: number) =>
+      t.http.post(`/api/v1/applications/${id}/withdraw`).set('Authorization', who.auth);
+
+    it('lets exactly one of racing withdrawals through, and deletes the resume once', async () => {
+      const job = await newJob();
+      const applied = await t.http
+        .post(`/api/v1/jobs/${job.id}/applications`)
+        .set('Authorization', seeker.auth)
+        .attach('resume', FILES.pdf, 'cv.pdf')
+        .expect(201);
+      const { resume_file } = await row(applied.body.id);
+      const results = await Promise.all([1, 2, 3].map(() => withdraw(seeker, applied.body.id)));
+      expect(results.map((r) => r.status).sort()).toEqual([200, 409, 409]);
+      expect(await row(applied.body.id)).toMatchObject({
+        status: 'withdrawn',
+        resume_file: null,
+        resume_size: null,
+      });
+      expect(await filesIn(t.config.uploads.resumeDir)).not.toContain(resume_file);
+    });
+
+    it('is final: the employer cannot move it, and the seeker cannot apply to that job again', async () => {
+      const job = await newJob();
+      const app = await applyTo(t, seeker, job.id);
+      await withdraw(seeker, app.id).expect(200);
+      for (const status of ['submitted', 'reviewed', 'shortlisted', 'rejected', 'hired']) {
+        await t.http
+          .patch(`/api/v1/applications/${app.id}`)
+          .set('Authorization', owner.auth)
+          .send({ status })
+          .expect(409);
+      }
+      const again = await t.http
+        .post(`/api/v1/jobs/${job.id}/applications`)
+        .set('Authorization', seeker.auth)
+        .send({ coverLetter: 'Changed my mind.' })
+        .expect(409);
+      expect(again.body.code).toBe('ALREADY_APPLIED');
+      expect(await rowsFor(job.id)).toMatchObject([{ id: app.id, status: 'withdrawn' }]);
+    });
+
+    it('can withdraw from reviewed and shortlisted, not from rejected (a decision)', async () => {
+      for (const [path, ok] of [
+        [['reviewed'], true],
+        [['shortlisted'], true],
+        [['rejected'], false],
+      ] as const) {
+        const job = await newJob();
+        const app = await applyTo(t, seeker, job.id);
+        for (const status of path) {
+          await t.http
+            .patch(`/api/v1/applications/${app.id}`)
+            .set('Authorization', owner.auth)
+            .send({ status })
+            .expect(200);
+        }
+        await withdraw(seeker, app.id).expect(ok ? 200 : 409);
+        expect((await row(app.id)).status).toBe(ok ? 'withdrawn' : path[path.length - 1]);
+      }
+    });
+  });
 });

@@ -1,7 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { JwtService } from '@nestjs/jwt';
 import { createTestApp, type TestApp } from '../support/create-test-app.js';
-import { createUser, snapshot, type TestUser } from '../support/factories.js';
+import {
+  applyTo,
+  createJob,
+  createSpa,
+  createUser,
+  snapshot,
+  type TestUser,
+} from '../support/factories.js';
 
 const unique = () => randomBytes(5).toString('hex');
 
@@ -178,12 +185,21 @@ describe('auth and users', () => {
       user = await createUser(t, 'job_seeker', 'Login Person');
     });
 
-    it('answers 200 with a bearer token for the right password, in any e-mail case', async () => {
+    it('answers 200 with { user, accessToken, tokenType, expiresIn } as register does, in any e-mail case', async () => {
       const res = await t.http
         .post('/api/v1/auth/login')
         .send({ email: user.email.toUpperCase(), password: user.password })
         .expect(200);
       expect(res.body).toEqual({
+        user: {
+          id: user.id,
+          email: user.email,
+          fullName: 'Login Person',
+          phone: user.phone,
+          role: 'job_seeker',
+          isActive: true,
+          createdAt: expect.any(String),
+        },
         accessToken: expect.any(String),
         tokenType: 'Bearer',
         expiresIn: t.config.auth.accessTokenMinutes * 60,
@@ -207,6 +223,99 @@ describe('auth and users', () => {
       expect(wrong.body.error).toBe(unknown.body.error);
       expect(wrong.body).not.toHaveProperty('accessToken');
       expect(wrong.body.message).not.toMatch(/not found|unknown|no such/i);
+      // a 401 always names its scheme (RFC 9110), even when no token was involved
+      expect(wrong.headers['www-authenticate']).toBe('Bearer realm="spajobs"');
+    });
+  });
+
+  describe('passwords', () => {
+    const register = (password: string, extra: Record<string, string> = {}) =>
+      t.http.post('/api/v1/auth/register').send({
+        email: `pw-${unique()}@example.test`,
+        password,
+        fullName: 'Pat Word',
+        ...extra,
+      });
+
+    it.each([
+      ['password123', /commonly used password/],
+      ['Password1!', /commonly used password/],
+      ['P@ssw0rd2024', /./],
+      ['qwertyuiop', /frequently used password|keyboard|commonly used/i],
+      ['iloveyou12', /commonly used password/],
+      ['12345678', /heavily used password/],
+      ['aaaaaaaaaaaa', /Repeated characters/],
+      ['abcdefghijkl', /./],
+      ['        ', /./],
+    ])(
+      'refuses the common password %j with 400 WEAK_PASSWORD saying why, writing nothing',
+      async (password, why) => {
+        const before = await snapshot(t);
+        const res = await register(password).expect(400);
+        expect(res.body).toMatchObject({ statusCode: 400, code: 'WEAK_PASSWORD' });
+        expect(res.body.message).toMatch(/^password is too easy to guess: /);
+        expect(res.body.message).toMatch(why);
+        expect(res.body.details).toEqual([
+          { field: 'password', message: expect.any(String), suggestions: expect.any(Array) },
+        ]);
+        // the answer does not echo the password back
+        expect(JSON.stringify(res.body)).not.toContain(password);
+        expect(await snapshot(t)).toEqual(before);
+      },
+    );
+
+    it('refuses a password made of the user’s own e-mail or name', async () => {
+      const tag = `zanzibar${unique()}`;
+      const byEmail = await register(`${tag}!`, { email: `${tag}@example.test` }).expect(400);
+      expect(byEmail.body.code).toBe('WEAK_PASSWORD');
+      expect(await rowsByEmail(`${tag}@example.test`)).toHaveLength(0);
+      // the same password is fine for someone else
+      await register(`${tag}!`).expect(201);
+    });
+
+    it('stores a password exactly as sent: leading and trailing spaces are part of it', async () => {
+      const password = '  tidal Basin 58 lanterns  ';
+      const email = `spaces-${unique()}@example.test`;
+      await register(password, { email }).expect(201);
+      const login = (p: string) => t.http.post('/api/v1/auth/login').send({ email, password: p });
+      await login(password).expect(200);
+      for (const altered of [password.trim(), ` ${password.trim()}`, `${password} `]) {
+        expect((await login(altered).expect(401)).body.code).toBe('INVALID_CREDENTIALS');
+      }
+    });
+
+    it('applies the same rule to a password change, after checking the current password', async () => {
+      const user = await createUser(t, 'job_seeker');
+      const before = await row(user.id);
+      const weak = await t.http
+        .patch('/api/v1/users/me')
+        .set('Authorization', user.auth)
+        .send({ password: 'password1234', currentPassword: user.password })
+        .expect(400);
+      expect(weak.body.code).toBe('WEAK_PASSWORD');
+      const wrongCurrent = await t.http
+        .patch('/api/v1/users/me')
+        .set('Authorization', user.auth)
+        .send({ password: 'password1234', currentPassword: 'not-the-password' })
+        .expect(400);
+      expect(wrongCurrent.body.code).toBe('INVALID_CURRENT_PASSWORD');
+      expect(await row(user.id)).toEqual(before);
+      await me(user.token).expect(200);
+
+      const spaced = ' quiet Harbor 93 gulls ';
+      await t.http
+        .patch('/api/v1/users/me')
+        .set('Authorization', user.auth)
+        .send({ password: spaced, currentPassword: user.password })
+        .expect(200);
+      await t.http
+        .post('/api/v1/auth/login')
+        .send({ email: user.email, password: spaced })
+        .expect(200);
+      await t.http
+        .post('/api/v1/auth/login')
+        .send({ email: user.email, password: spaced.trim() })
+        .expect(401);
     });
   });
 
@@ -219,7 +328,7 @@ describe('auth and users', () => {
 
     it('refuses a request without a token', async () => {
       const res = await t.http.get('/api/v1/users/me').expect(401);
-      expect(res.body).toMatchObject({ statusCode: 401, code: 'UNAUTHORIZED' });
+      expect(res.body).toMatchObject({ statusCode: 401, code: 'TOKEN_MISSING' });
     });
 
     it('refuses a token signed with another secret', async () => {
@@ -346,7 +455,7 @@ describe('auth and users', () => {
       expect(after.token_version).toBe(before.token_version + 1);
 
       const refused = await me(user.token).expect(401);
-      expect(refused.body.code).toBe('UNAUTHORIZED');
+      expect(refused.body.code).toBe('TOKEN_REVOKED');
       await t.http
         .post('/api/v1/auth/login')
         .send({ email: user.email, password: user.password })
@@ -384,7 +493,7 @@ describe('auth and users', () => {
           .post('/api/v1/auth/register')
           .send({
             email: `${tag}-${i}@example.test`,
-            password: `password-${i}-x`,
+            password: `filter-walk-${i}-${unique()}`,
             fullName: `F ${i}`,
             role,
           })
@@ -395,7 +504,7 @@ describe('auth and users', () => {
       // someone whose e-mail merely contains the tag must not match a prefix search
       await t.http
         .post('/api/v1/auth/register')
-        .send({ email: `x${tag}-0@example.test`, password: 'password-x-x', fullName: 'Other' })
+        .send({ email: `x${tag}-0@example.test`, password: `other-${unique()}`, fullName: 'Other' })
         .expect(201);
 
       const walk = async (query: Record<string, string | number | boolean>) => {
@@ -507,10 +616,93 @@ describe('auth and users', () => {
         .set('Authorization', admin.auth)
         .send({ isActive: true })
         .expect(200);
-      await t.http
+      // reactivation does not revive the tokens issued before the deactivation
+      const old = await me(user.token).expect(401);
+      expect(old.body.code).toBe('TOKEN_REVOKED');
+      const again = await t.http
         .post('/api/v1/auth/login')
         .send({ email: user.email, password: user.password })
         .expect(200);
+      expect((await me(again.body.accessToken).expect(200)).body.id).toBe(user.id);
+      await me(user.token).expect(401);
+    });
+
+    it('bumps the token version once per deactivation, not on other changes', async () => {
+      const user = await createUser(t, 'employer');
+      const patch = (body: object) =>
+        t.http
+          .patch(`/api/v1/users/${user.id}`)
+          .set('Authorization', admin.auth)
+          .send(body)
+          .expect(200);
+      await patch({ role: 'job_seeker' });
+      await patch({ role: 'employer', isActive: true });
+      expect((await row(user.id)).token_version).toBe(0);
+      await me(user.token).expect(200);
+      await patch({ isActive: false });
+      await patch({ isActive: false });
+      expect((await row(user.id)).token_version).toBe(1);
+    });
+
+    it('cuts a demoted employer off their job’s applicants at once', async () => {
+      const employer = await createUser(t, 'employer');
+      const seeker = await createUser(t, 'job_seeker');
+      const spa = await createSpa(t, employer);
+      const job = await createJob(t, employer, spa.id);
+      await applyTo(t, seeker, job.id);
+      const applicants = () =>
+        t.http.get(`/api/v1/jobs/${job.id}/applications`).set('Authorization', employer.auth);
+      const listed = await applicants().expect(200);
+      expect(JSON.stringify(listed.body)).toContain(seeker.email);
+
+      await t.http
+        .patch(`/api/v1/users/${employer.id}`)
+        .set('Authorization', admin.auth)
+        .send({ role: 'job_seeker' })
+        .expect(200);
+      const refused = await applicants().expect(403);
+      expect(refused.body.code).toBe('FORBIDDEN_ROLE');
+      expect(JSON.stringify(refused.body)).not.toContain(seeker.email);
+    });
+
+    it('invalidates the cached public spa and job lists when a role or activation changes', async () => {
+      const employer = await createUser(t, 'employer');
+      const lists = ['/api/v1/spas', '/api/v1/jobs'];
+      const warm = async () => {
+        for (const path of lists) {
+          await t.http.get(path).expect(200);
+          expect((await t.http.get(path).expect(200)).headers['x-cache']).toBe('HIT');
+        }
+      };
+      const expectMiss = async () => {
+        for (const path of lists) {
+          expect((await t.http.get(path).expect(200)).headers['x-cache']).toBe('MISS');
+        }
+      };
+      for (const change of [
+        { role: 'job_seeker' },
+        { role: 'employer' },
+        { isActive: false },
+        { isActive: true },
+      ]) {
+        await warm();
+        await t.http
+          .patch(`/api/v1/users/${employer.id}`)
+          .set('Authorization', admin.auth)
+          .send(change)
+          .expect(200);
+        await expectMiss();
+      }
+      // a PATCH that changes nothing leaves the cache alone
+      await warm();
+      await t.http
+        .patch(`/api/v1/users/${employer.id}`)
+        .set('Authorization', admin.auth)
+        .send({ isActive: true })
+        .expect(200);
+      for (const path of lists) {
+        expect((await t.http.get(path).expect(200)).headers['x-cache']).toBe('HIT');
+      }
     });
 
     it('refuses to let an admin demote or deactivate themselves (409)', async () => {

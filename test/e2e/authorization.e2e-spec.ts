@@ -1,4 +1,7 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { STATUS_CODES } from 'node:http';
+import { join } from 'node:path';
 import type { Response, Test } from 'supertest';
 import { createTestApp, type TestApp } from '../support/create-test-app.js';
 import {
@@ -29,6 +32,8 @@ interface Fixture {
   applicationId: number;
   /** A plain job seeker account, for the admin-only user route. */
   targetUserId: number;
+  /** A file name in the spa's images (stored on disk), for routes with `withImage`. */
+  imageName?: string;
 }
 
 type Send = (
@@ -43,6 +48,8 @@ interface Route {
   writes?: 'image' | 'resume';
   /** What a successful call left behind (never anonymous: every route needs a token). */
   verify?: (res: Response, f: Fixture, caller: TestUser) => Promise<void>;
+  /** The fixture's spa has one image. */
+  withImage?: boolean;
 }
 
 const statuses = (
@@ -58,6 +65,8 @@ let t: TestApp;
 let users: Record<Exclude<Actor, 'anonymous'>, TestUser>;
 let cityId0: number;
 let categoryId0: number;
+/** Reference rows the admin-only writes rename (each cell to a name of its own). */
+let refs: { stateId: number; cityId: number; categoryId: number };
 
 async function one<T>(sql: string, params: unknown[]): Promise<T> {
   const rows: T[] = await t.db.query(sql, params);
@@ -96,7 +105,22 @@ const MATRIX: Record<string, Record<Actor, number>> = {
   'GET /jobs/:id/applications':    statuses(401, 403, 403, 403, 200, 200),
   'GET /applications/:id':         statuses(401, 404, 200, 404, 200, 200),
   'GET /applications/:id/resume':  statuses(401, 404, 200, 404, 200, 200),
+  'GET /spas/mine':                statuses(401, 403, 403, 200, 200, 200),
+  'GET /jobs/mine':                statuses(401, 403, 403, 200, 200, 200),
+  'GET /jobs/mine/:id':            statuses(401, 403, 403, 403, 200, 200),
+  'POST /applications/:id/withdraw': statuses(401, 404, 200, 404, 403, 403),
+  'DELETE /spas/:id/images/:name': statuses(401, 403, 403, 403, 204, 204),
+  'DELETE /spas/:id/images':       statuses(401, 403, 403, 403, 204, 204),
+  'POST /states':                  statuses(401, 403, 403, 403, 403, 201),
+  'PATCH /states/:id':             statuses(401, 403, 403, 403, 403, 200),
+  'POST /cities':                  statuses(401, 403, 403, 403, 403, 201),
+  'PATCH /cities/:id':             statuses(401, 403, 403, 403, 403, 200),
+  'POST /job-categories':          statuses(401, 403, 403, 403, 403, 201),
+  'PATCH /job-categories/:id':     statuses(401, 403, 403, 403, 403, 200),
 };
+
+/** The private lists hold exactly the caller's own rows: the fixture's only for its owner. */
+const ownsFixture = (caller: TestUser) => caller.id === users.owner.id;
 
 const ROUTES: Route[] = [
   {
@@ -241,6 +265,124 @@ const ROUTES: Route[] = [
       return Promise.resolve();
     },
   },
+  {
+    route: 'GET /spas/mine',
+    send: (http) => http('get', '/api/v1/spas/mine').query({ limit: 100 }),
+    verify: (res, f, caller) => {
+      expect(res.headers['cache-control']).toContain('no-store');
+      expect(res.body.data.map((s: { id: number }) => s.id).includes(f.spaId)).toBe(
+        ownsFixture(caller),
+      );
+      return Promise.resolve();
+    },
+  },
+  {
+    route: 'GET /jobs/mine',
+    send: (http) => http('get', '/api/v1/jobs/mine').query({ limit: 100 }),
+    verify: (res, f, caller) => {
+      expect(res.headers['cache-control']).toContain('no-store');
+      expect(res.body.data.map((j: { id: number }) => j.id).includes(f.jobId)).toBe(
+        ownsFixture(caller),
+      );
+      return Promise.resolve();
+    },
+  },
+  {
+    // the job is public, so another employer may learn that it is not theirs (403)
+    route: 'GET /jobs/mine/:id',
+    send: (http, f) => http('get', `/api/v1/jobs/mine/${f.jobId}`),
+    verify: (res, f) => {
+      expect(res.body).toMatchObject({ id: f.jobId, isActive: true, closedByAdmin: false });
+      return Promise.resolve();
+    },
+  },
+  {
+    // the applicant only; the employer and admins see it but may not withdraw it (403)
+    route: 'POST /applications/:id/withdraw',
+    send: (http, f) => http('post', `/api/v1/applications/${f.applicationId}/withdraw`),
+    verify: async (res, f) => {
+      expect(res.body).toMatchObject({ status: 'withdrawn', hasResume: false });
+      const row = await one(`SELECT status, resume_file FROM applications WHERE id = $1`, [
+        f.applicationId,
+      ]);
+      expect(row).toEqual({ status: 'withdrawn', resume_file: null });
+    },
+  },
+  {
+    route: 'DELETE /spas/:id/images/:name',
+    withImage: true,
+    send: (http, f) => http('delete', `/api/v1/spas/${f.spaId}/images/${f.imageName}`),
+    verify: async (_res, f) => {
+      expect(await one(`SELECT images FROM spas WHERE id = $1`, [f.spaId])).toEqual({ images: [] });
+      expect((await storedFiles(t)).uploads).not.toContain(`spas/${f.imageName}`);
+    },
+  },
+  {
+    route: 'DELETE /spas/:id/images',
+    withImage: true,
+    send: (http, f) => http('delete', `/api/v1/spas/${f.spaId}/images`),
+    verify: async (_res, f) => {
+      expect(await one(`SELECT images FROM spas WHERE id = $1`, [f.spaId])).toEqual({ images: [] });
+      expect((await storedFiles(t)).uploads).not.toContain(`spas/${f.imageName}`);
+    },
+  },
+  {
+    route: 'POST /states',
+    send: (http) => http('post', '/api/v1/states').send({ code: 'ZZ', name: 'Matrix State' }),
+    verify: async (res) => {
+      const row = await one(`SELECT code, name FROM states WHERE id = $1`, [res.body.id]);
+      expect(row).toEqual({ code: 'ZZ', name: 'Matrix State' });
+    },
+  },
+  {
+    route: 'PATCH /states/:id',
+    send: (http, f) =>
+      http('patch', `/api/v1/states/${refs.stateId}`).send({ name: `Matrix State ${f.spaId}` }),
+    verify: async (_res, f) => {
+      const row = await one(`SELECT name FROM states WHERE id = $1`, [refs.stateId]);
+      expect(row).toEqual({ name: `Matrix State ${f.spaId}` });
+    },
+  },
+  {
+    route: 'POST /cities',
+    send: (http) =>
+      http('post', '/api/v1/cities').send({ stateId: refs.stateId, name: 'Matrix City' }),
+    verify: async (res) => {
+      const row = await one(`SELECT state_id, name FROM cities WHERE id = $1`, [res.body.id]);
+      expect(row).toEqual({ state_id: refs.stateId, name: 'Matrix City' });
+    },
+  },
+  {
+    route: 'PATCH /cities/:id',
+    send: (http, f) =>
+      http('patch', `/api/v1/cities/${refs.cityId}`).send({ name: `Matrix Town ${f.spaId}` }),
+    verify: async (_res, f) => {
+      const row = await one(`SELECT name FROM cities WHERE id = $1`, [refs.cityId]);
+      expect(row).toEqual({ name: `Matrix Town ${f.spaId}` });
+    },
+  },
+  {
+    route: 'POST /job-categories',
+    send: (http) => http('post', '/api/v1/job-categories').send({ name: 'Matrix Category' }),
+    verify: async (res) => {
+      const row = await one(`SELECT name FROM job_categories WHERE id = $1`, [res.body.id]);
+      expect(row).toEqual({ name: 'Matrix Category' });
+    },
+  },
+  {
+    route: 'PATCH /job-categories/:id',
+    send: (http) =>
+      http('patch', `/api/v1/job-categories/${refs.categoryId}`).send({ isActive: false }),
+    verify: async () => {
+      const row = await one(`SELECT is_active FROM job_categories WHERE id = $1`, [
+        refs.categoryId,
+      ]);
+      expect(row).toEqual({ is_active: false });
+      await t.db.query(`UPDATE job_categories SET is_active = true WHERE id = $1`, [
+        refs.categoryId,
+      ]);
+    },
+  },
 ];
 
 const CELLS = ROUTES.flatMap((r) =>
@@ -265,8 +407,19 @@ function expectErrorBody(res: Response, status: number): void {
   });
 }
 
-async function fixture(): Promise<Fixture> {
+async function fixture(withImage = false): Promise<Fixture> {
   const spa = await createSpa(t, users.owner);
+  let imageName: string | undefined;
+  if (withImage) {
+    // stored directly, as an upload leaves it: only the routes that delete images need one
+    imageName = `${randomUUID()}.png`;
+    await mkdir(join(t.config.uploads.publicDir, 'spas'), { recursive: true });
+    await writeFile(join(t.config.uploads.publicDir, 'spas', imageName), FILES.png);
+    await t.db.query(`UPDATE spas SET images = $1 WHERE id = $2`, [
+      [`/uploads/spas/${imageName}`],
+      spa.id,
+    ]);
+  }
   const job = await createJob(t, users.owner, spa.id);
   const application = await t.http
     .post(`/api/v1/jobs/${job.id}/applications`)
@@ -285,6 +438,7 @@ async function fixture(): Promise<Fixture> {
     jobId: job.id,
     applicationId: application.body.id,
     targetUserId: target.id,
+    imageName,
   };
 }
 
@@ -309,6 +463,17 @@ describe('authorization', () => {
     users = { seeker, applicant, otherEmployer, owner, admin };
     cityId0 = (await city(t)).cityId;
     categoryId0 = await categoryId(t);
+    const [state] = await t.db.query(
+      `INSERT INTO states (code, name, slug) VALUES ('YY', 'Matrix Target', 'matrix-target') RETURNING id`,
+    );
+    const [town] = await t.db.query(
+      `INSERT INTO cities (state_id, name, slug) VALUES ($1, 'Matrix Target', 'matrix-target') RETURNING id`,
+      [state.id],
+    );
+    const [category] = await t.db.query(
+      `INSERT INTO job_categories (name, slug) VALUES ('Matrix Target', 'matrix-target') RETURNING id`,
+    );
+    refs = { stateId: state.id, cityId: town.id, categoryId: category.id };
   });
   afterAll(() => t?.close());
 
@@ -330,13 +495,25 @@ describe('authorization', () => {
         'GET /jobs/:id/applications',
         'GET /applications/:id',
         'GET /applications/:id/resume',
+        'GET /spas/mine',
+        'GET /jobs/mine',
+        'GET /jobs/mine/:id',
+        'POST /applications/:id/withdraw',
+        'DELETE /spas/:id/images/:name',
+        'DELETE /spas/:id/images',
+        'POST /states',
+        'PATCH /states/:id',
+        'POST /cities',
+        'PATCH /cities/:id',
+        'POST /job-categories',
+        'PATCH /job-categories/:id',
       ].sort(),
     );
-    expect(CELLS).toHaveLength(14 * 6);
+    expect(CELLS).toHaveLength(26 * 6);
   });
 
   it.each(CELLS)('%s as %s → %i', async (_route, actor, status, r) => {
-    const f = await fixture();
+    const f = await fixture(r.withImage);
     const dbBefore = await snapshot(t);
     const filesBefore = await files();
 

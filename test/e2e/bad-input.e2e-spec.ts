@@ -53,6 +53,16 @@ const FORGED_CURSOR = `${Buffer.from(
   JSON.stringify({ o: 'newest', v: ['2999-01-01T00:00:00.000Z', 2147483647] }),
 ).toString('base64url')}.${'A'.repeat(22)}`;
 
+/** Signed with this server's cursor key: only the check of its content can refuse it. */
+const signedCursor = (payload: object) => {
+  const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
+  const mac = createHmac('sha256', `cursor:${t.config.auth.secretKey}`)
+    .update(body)
+    .digest('base64url')
+    .slice(0, 22);
+  return `${body}.${mac}`;
+};
+
 /** Signed with another server's key: right shape, wrong secret. */
 const FOREIGN_TOKEN = (() => {
   const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
@@ -115,7 +125,36 @@ const TABLE: Array<[route: string, input: string, status: number, names: string 
   ['GET /cities', 'forged cursor', 400, /cursor.*not issued/, () => get(`/cities?cursor=${FORGED_CURSOR}`)],
   ['GET /cities', "a spa list's cursor", 400, /cursor.*another sort order/, () => get(`/cities?cursor=${f.cursors.spasNewest}`)],
   ['GET /cities', 'unknown query field', 400, 'unknown', () => get('/cities?unknown=1')],
+  ['GET /cities', 'signed cursor, name with NUL', 400, /cursor.*not a valid string/, () => get(`/cities?cursor=${signedCursor({ o: 'name', v: ['Palm\u0000', 1] })}`)],
   ['GET /job-categories', 'unknown query field', 400, 'unknown', () => get('/job-categories?unknown=1')],
+  ['POST /states', 'code lower-case', 400, 'code', () => post('/states', { code: 'zz', name: 'Zedland' }, 'admin')],
+  ['POST /states', 'code of three letters', 400, 'code', () => post('/states', { code: 'ZZZ', name: 'Zedland' }, 'admin')],
+  ['POST /states', 'name missing', 400, 'name', () => post('/states', { code: 'ZZ' }, 'admin')],
+  ['POST /states', 'slug with spaces', 400, 'slug', () => post('/states', { code: 'ZZ', name: 'Zedland', slug: 'zed land' }, 'admin')],
+  ['POST /states', 'isActive on create', 400, 'isActive', () => post('/states', { code: 'ZZ', name: 'Zedland', isActive: false }, 'admin')],
+  ['POST /states', 'code taken', 409, 'code', () => post('/states', { code: 'CA', name: 'Zedland' }, 'admin')],
+  ['POST /states', 'name taken', 409, 'name', () => post('/states', { code: 'ZZ', name: 'Alaska' }, 'admin')],
+  ['PATCH /states/:id', 'name null', 400, 'name', () => patch('/states/1', { name: null }, 'admin')],
+  ['PATCH /states/:id', 'isActive text', 400, 'isActive', () => patch('/states/1', { isActive: 'no' }, 'admin')],
+  ['PATCH /states/:id', 'name taken', 409, 'name', () => patch('/states/1', { name: 'Wyoming' }, 'admin')],
+  ['PATCH /states/:id', 'id text', 400, 'id', () => patch('/states/abc', { name: 'Zedland' }, 'admin')],
+  ['PATCH /states/:id', 'absent id', 404, 'State 999999', () => patch('/states/999999', { name: 'Zedland' }, 'admin')],
+  ['POST /cities', 'stateId missing', 400, 'stateId', () => post('/cities', { name: 'Zed City' }, 'admin')],
+  ['POST /cities', 'stateId text', 400, 'stateId', () => post('/cities', { stateId: 'one', name: 'Zed City' }, 'admin')],
+  ['POST /cities', 'name empty', 400, 'name', () => post('/cities', { stateId: 1, name: '  ' }, 'admin')],
+  ['POST /cities', 'name over-long', 400, 'name', () => post('/cities', { stateId: 1, name: long(101) }, 'admin')],
+  ['POST /cities', 'stateId absent', 404, 'State 999999', () => post('/cities', { stateId: 999999, name: 'Zed City' }, 'admin')],
+  ['PATCH /cities/:id', 'moved to another state', 400, 'stateId', () => patch(`/cities/${f.cityId}`, { stateId: 2 }, 'admin')],
+  ['PATCH /cities/:id', 'slug upper-case', 400, 'slug', () => patch(`/cities/${f.cityId}`, { slug: 'Zed' }, 'admin')],
+  ['PATCH /cities/:id', 'id text', 400, 'id', () => patch('/cities/abc', { name: 'Zed City' }, 'admin')],
+  ['PATCH /cities/:id', 'absent id', 404, 'City 999999', () => patch('/cities/999999', { name: 'Zed City' }, 'admin')],
+  ['POST /job-categories', 'name missing', 400, 'name', () => post('/job-categories', {}, 'admin')],
+  ['POST /job-categories', 'description a number', 400, 'description', () => post('/job-categories', { name: 'Zed Therapist', description: 5 }, 'admin')],
+  ['POST /job-categories', 'name taken (any case)', 409, 'name', () => post('/job-categories', { name: 'massage therapist', slug: 'zed-massage' }, 'admin')],
+  ['PATCH /job-categories/:id', 'name null', 400, 'name', () => patch(`/job-categories/${f.categoryId}`, { name: null }, 'admin')],
+  ['PATCH /job-categories/:id', 'isActive text', 400, 'isActive', () => patch(`/job-categories/${f.categoryId}`, { isActive: 'false!' }, 'admin')],
+  ['PATCH /job-categories/:id', 'id text', 400, 'id', () => patch('/job-categories/abc', { name: 'Zed Therapist' }, 'admin')],
+  ['PATCH /job-categories/:id', 'absent id', 404, 'Category 999999', () => patch('/job-categories/999999', { name: 'Zed Therapist' }, 'admin')],
 
   // ── spas: public reads ────────────────────────────────────────────────────────────────
   ['GET /spas', 'cityId text', 400, 'cityId', () => get('/spas?cityId=abc')],
@@ -130,9 +169,10 @@ const TABLE: Array<[route: string, input: string, status: number, names: string 
   ['GET /spas', 'sort twice', 400, 'sort', () => get('/spas?sort=newest&sort=rating')],
   ['GET /spas', 'limit huge', 400, 'limit', () => get(`/spas?limit=${HUGE}`)],
   ['GET /spas', 'q over-long', 400, 'q', () => get(`/spas?q=${long(201)}`)],
-  ['GET /spas', 'q empty', 400, 'q', () => get('/spas?q=')],
   ['GET /spas', 'forged cursor', 400, /cursor.*not issued/, () => get(`/spas?cursor=${FORGED_CURSOR}`)],
   ['GET /spas', 'edited cursor', 400, /cursor.*not issued/, () => get(`/spas?cursor=${tampered(f.cursors.spasNewest)}`)],
+  ['GET /spas', 'signed cursor, rating a string', 400, /cursor.*not a valid number/, () => get(`/spas?sort=rating&cursor=${signedCursor({ o: 'rating', v: ['4.5', 1] })}`)],
+  ['GET /spas', 'signed cursor, date out of the calendar', 400, /cursor.*not a valid date/, () => get(`/spas?cursor=${signedCursor({ o: 'newest', v: ['2026-02-30T00:00:00.000Z', 1] })}`)],
   ['GET /spas', 'cursor of sort=rating', 400, /cursor.*another sort order/, () => get(`/spas?sort=newest&cursor=${f.cursors.spasByRating}`)],
   ['GET /spas', 'cursor over-long', 400, 'cursor', () => get(`/spas?cursor=${long(600)}`)],
   ['GET /spas', 'cursor not base64', 400, 'cursor', () => get('/spas?cursor=%E2%9C%93.%E2%9C%93')],
@@ -160,6 +200,10 @@ const TABLE: Array<[route: string, input: string, status: number, names: string 
   ['GET /jobs', 'cursor SQL', 400, 'cursor', () => get(`/jobs?cursor=${encodeURIComponent("x' OR '1'='1")}`)],
   ['GET /jobs', 'cursor of sort=popular, sort=salary', 400, /cursor.*another sort order/, () => get(`/jobs?sort=salary&cursor=${f.cursors.jobsPopular}`)],
   ['GET /jobs', 'cursor of sort=popular, default sort', 400, /cursor.*another sort order/, () => get(`/jobs?cursor=${f.cursors.jobsPopular}`)],
+  ['GET /jobs', 'signed cursor, date not a date', 400, /cursor.*not a valid date/, () => get(`/jobs?cursor=${signedCursor({ o: 'newest', v: ['yesterday', 1] })}`)],
+  ['GET /jobs', 'signed cursor, id past int4', 400, /cursor.*not a valid int/, () => get(`/jobs?cursor=${signedCursor({ o: 'newest', v: ['2026-01-01T00:00:00.000Z', 2 ** 31] })}`)],
+  ['GET /jobs', 'signed cursor, views a string', 400, /cursor.*not a valid int/, () => get(`/jobs?sort=popular&cursor=${signedCursor({ o: 'popular', v: ['10', 1] })}`)],
+  ['GET /jobs', 'signed cursor, salary 1e300', 400, /cursor.*not a valid int/, () => get(`/jobs?sort=salary&cursor=${signedCursor({ o: 'salary', v: [1e300, 1] })}`)],
   ['GET /jobs', "a city list's cursor", 400, /cursor.*another sort order/, () => get(`/jobs?cursor=${f.cursors.cities}`)],
   ['GET /jobs', 'unknown query field', 400, 'isActive', () => get('/jobs?isActive=false')],
   ['GET /jobs/:idOrSlug', 'absent id', 404, 'Job 999999', () => get('/jobs/999999')],
@@ -265,6 +309,12 @@ const TABLE: Array<[route: string, input: string, status: number, names: string 
   ['POST /spas/:id/images', 'two files', 400, 'Too many files', () => upload(`/spas/${f.spaId}/images`, 'owner', 'image', FILES.png, 'a.png').attach('image', FILES.jpeg, 'b.jpg')],
   ['POST /spas/:id/images', 'id text', 400, 'id', () => upload('/spas/abc/images', 'owner', 'image', FILES.png, 'a.png')],
   ['POST /spas/:id/images', 'absent id', 404, 'Spa 999999', () => upload('/spas/999999/images', 'owner', 'image', FILES.png, 'a.png')],
+  ['DELETE /spas/:id/images/:name', 'unknown name', 404, 'nope.png', () => del(`/spas/${f.spaId}/images/nope.png`, 'owner')],
+  ['DELETE /spas/:id/images/:name', 'a well-formed name it does not have', 404, 'image', () => del(`/spas/${f.spaId}/images/00000000-0000-4000-8000-000000000000.png`, 'owner')],
+  ['DELETE /spas/:id/images/:name', 'id text', 400, 'id', () => del('/spas/abc/images/nope.png', 'owner')],
+  ['DELETE /spas/:id/images/:name', 'absent id', 404, 'Spa 999999', () => del('/spas/999999/images/nope.png', 'owner')],
+  ['DELETE /spas/:id/images', 'id text', 400, 'id', () => del('/spas/abc/images', 'owner')],
+  ['DELETE /spas/:id/images', 'absent id', 404, 'Spa 999999', () => del('/spas/999999/images', 'owner')],
 
   // ── jobs: writes ──────────────────────────────────────────────────────────────────────
   ['POST /jobs', 'malformed JSON', 400, 'not valid JSON', () => postRaw('/jobs', '{"title": "x"', 'owner')],
@@ -327,6 +377,7 @@ const TABLE: Array<[route: string, input: string, status: number, names: string 
   ['GET /applications/mine', 'cursor SQL', 400, 'cursor', () => get(`/applications/mine?cursor=${encodeURIComponent("' OR 1=1 --")}`, 'seeker')],
   ['GET /applications/mine', "a spa list's cursor (sort=rating)", 400, /cursor.*another sort order/, () => get(`/applications/mine?cursor=${f.cursors.spasByRating}`, 'seeker')],
   ['GET /applications/mine', 'unknown query field', 400, 'applicantId', () => get(`/applications/mine?applicantId=${users.owner.id}`, 'seeker')],
+  ['GET /applications/mine', 'signed cursor, id fractional', 400, /cursor.*not a valid int/, () => get(`/applications/mine?cursor=${signedCursor({ o: 'newest', v: ['2026-01-01T00:00:00.000Z', 1.5] })}`, 'seeker')],
   ['GET /applications/:id', 'id 0', 400, 'id', () => get('/applications/0', 'seeker')],
   ['GET /applications/:id', 'id text', 400, 'id', () => get('/applications/abc', 'seeker')],
   ['GET /applications/:id', 'id 1e0', 400, 'id', () => get('/applications/1e0', 'seeker')],
@@ -343,6 +394,25 @@ const TABLE: Array<[route: string, input: string, status: number, names: string 
   ['PATCH /applications/:id', 'malformed JSON', 400, 'not valid JSON', () => as('owner', t.http.patch(api(`/applications/${f.applicationId}`))).set('Content-Type', 'application/json').send('{"status":"reviewed"')],
   ['GET /applications/:id/resume', 'id text', 400, 'id', () => get('/applications/abc/resume', 'seeker')],
   ['GET /applications/:id/resume', 'no resume', 404, 'resume', () => get(`/applications/${f.applicationId}/resume`, 'seeker')],
+  ['POST /applications/:id/withdraw', 'id text', 400, 'id', () => post('/applications/abc/withdraw', {}, 'seeker')],
+  ['POST /applications/:id/withdraw', 'id huge', 400, 'id', () => post(`/applications/${HUGE}/withdraw`, {}, 'seeker')],
+  ['POST /applications/:id/withdraw', 'absent id', 404, 'Application 999999', () => post('/applications/999999/withdraw', {}, 'seeker')],
+  ['POST /applications/:id/withdraw', 'by the employer', 403, 'applicant', () => post(`/applications/${f.applicationId}/withdraw`, {}, 'owner')],
+
+  // ── the owner's own lists ─────────────────────────────────────────────────────────────
+  ['GET /spas/mine', 'limit 0', 400, 'limit', () => get('/spas/mine?limit=0', 'owner')],
+  ['GET /spas/mine', 'unknown query field', 400, 'ownerId', () => get('/spas/mine?ownerId=1', 'owner')],
+  ['GET /spas/mine', 'forged cursor', 400, /cursor.*not issued/, () => get(`/spas/mine?cursor=${FORGED_CURSOR}`, 'owner')],
+  ['GET /spas/mine', "the public list's cursor", 400, /cursor.*another sort order/, () => get(`/spas/mine?cursor=${f.cursors.spasNewest}`, 'owner')],
+  ['GET /spas/mine', 'signed cursor, date not a date', 400, /cursor.*not a valid date/, () => get(`/spas/mine?cursor=${signedCursor({ o: 'mine', v: ['soon', 1] })}`, 'owner')],
+  ['GET /jobs/mine', 'spaId text', 400, 'spaId', () => get('/jobs/mine?spaId=abc', 'owner')],
+  ['GET /jobs/mine', 'limit 101', 400, 'limit', () => get('/jobs/mine?limit=101', 'owner')],
+  ['GET /jobs/mine', 'sort (unknown field)', 400, 'sort', () => get('/jobs/mine?sort=popular', 'owner')],
+  ['GET /jobs/mine', "a public list's cursor", 400, /cursor.*another sort order/, () => get(`/jobs/mine?cursor=${f.cursors.jobsPopular}`, 'owner')],
+  ['GET /jobs/mine', 'signed cursor, id a string', 400, /cursor.*not a valid int/, () => get(`/jobs/mine?cursor=${signedCursor({ o: 'mine', v: ['2026-01-01T00:00:00.000Z', '1'] })}`, 'owner')],
+  ['GET /jobs/mine/:id', 'id text', 400, 'id', () => get('/jobs/mine/abc', 'owner')],
+  ['GET /jobs/mine/:id', 'id huge', 400, 'id', () => get(`/jobs/mine/${HUGE}`, 'owner')],
+  ['GET /jobs/mine/:id', 'absent id', 404, 'Job 999999', () => get('/jobs/mine/999999', 'owner')],
 ];
 
 /** `text` as a whole word (or words): "q" must not be found inside "request". */
@@ -424,6 +494,14 @@ describe('bad input', () => {
         'PATCH /spas/:id',
         'DELETE /spas/:id',
         'POST /spas/:id/images',
+        'DELETE /spas/:id/images/:name',
+        'DELETE /spas/:id/images',
+        'POST /states',
+        'PATCH /states/:id',
+        'POST /cities',
+        'PATCH /cities/:id',
+        'POST /job-categories',
+        'PATCH /job-categories/:id',
         'GET /jobs',
         'GET /jobs/:idOrSlug',
         'POST /jobs',
@@ -441,6 +519,10 @@ describe('bad input', () => {
         'GET /applications/:id',
         'PATCH /applications/:id',
         'GET /applications/:id/resume',
+        'POST /applications/:id/withdraw',
+        'GET /spas/mine',
+        'GET /jobs/mine',
+        'GET /jobs/mine/:id',
       ].sort(),
     );
   });

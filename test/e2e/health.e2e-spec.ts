@@ -26,8 +26,38 @@ describe('health probes', () => {
   it('/health reports every dependency', async () => {
     const res = await t.http.get('/health').expect(200);
     expect(Object.keys(res.body.details)).toEqual(
-      expect.arrayContaining(['database', 'migrations', 'memory']),
+      expect.arrayContaining(['database', 'migrations', 'memory', 'disk']),
     );
+  });
+
+  it('/health reports free disk space under UPLOAD_DIR and RESUME_DIR, without paths', async () => {
+    const res = await t.http.get('/health').expect(200);
+    expect(res.body.details.disk).toEqual({
+      status: 'up',
+      uploadsFreeMb: expect.any(Number),
+      resumesFreeMb: expect.any(Number),
+      minFreeMb: 512,
+    });
+    expect(res.body.details.disk.uploadsFreeMb).toBeGreaterThan(512);
+    expect(JSON.stringify(res.body)).not.toContain(t.config.uploads.publicDir);
+  });
+
+  it('says degraded below DISK_MIN_FREE_MB, and readiness stays up', async () => {
+    const low = await createTestApp({ shareWith: t, env: { DISK_MIN_FREE_MB: '10000000' } });
+    try {
+      const full = await low.http.get('/health').expect(200);
+      expect(full.body.status).toBe('degraded');
+      expect(full.body.details.disk).toMatchObject({
+        status: 'degraded',
+        minFreeMb: 10_000_000,
+        message: expect.stringContaining('DISK_MIN_FREE_MB'),
+      });
+      const ready = await low.http.get('/health/ready').expect(200);
+      expect(ready.body.status).toBe('ok');
+      expect(ready.body.details.disk).toBeUndefined();
+    } finally {
+      await low.close();
+    }
   });
 
   it('probes live outside the /api prefix', async () => {
@@ -60,13 +90,36 @@ describe('health probes', () => {
     });
 
     it('answers 503 on readiness and on reads, then recovers by itself', async () => {
-      await viaProxy.http.get('/health/ready').expect(200);
+      const up = await viaProxy.http.get('/health/ready').expect(200);
       await proxy.stop();
 
+      // one shape: the 503 is the error body, and its details are the report a 200 carries
       const down = await viaProxy.http.get('/health/ready');
       expect(down.status).toBe(503);
-      expect(down.body.code).toBe('NOT_READY');
-      expect(down.body.details.details.database.status).toBe('down');
+      expect(down.body).toEqual({
+        statusCode: 503,
+        error: 'Service Unavailable',
+        message: expect.stringContaining('database'),
+        code: 'NOT_READY',
+        details: {
+          status: 'error',
+          info: { migrations: { status: 'up' } },
+          error: { database: expect.objectContaining({ status: 'down' }) },
+          details: {
+            database: expect.objectContaining({ status: 'down' }),
+            migrations: { status: 'up' },
+          },
+        },
+        requestId: down.headers['x-request-id'],
+      });
+      expect(Object.keys(down.body.details).sort()).toEqual(Object.keys(up.body).sort());
+      const database = expect.objectContaining({ status: 'up' });
+      expect(up.body).toEqual({
+        status: 'ok',
+        info: { database, migrations: { status: 'up' } },
+        error: {},
+        details: { database, migrations: { status: 'up' } },
+      });
 
       const read = await viaProxy.http.get('/api/v1/states');
       expect(read.status).toBe(503);

@@ -113,10 +113,13 @@ describe('jobs', () => {
         created_by: employer.id,
       });
 
+      // the owner's answer is the public one plus whether an admin closed it
+      const { closedByAdmin, ...publicPart } = res.body as Record<string, unknown>;
+      expect(closedByAdmin).toBe(false);
       const byId = await t.http.get(`/api/v1/jobs/${res.body.id}`).expect(200);
       const bySlug = await t.http.get(`/api/v1/jobs/${res.body.slug}`).expect(200);
-      expect(byId.body).toEqual(res.body);
-      expect(bySlug.body).toEqual(res.body);
+      expect(byId.body).toEqual(publicPart);
+      expect(bySlug.body).toEqual(publicPart);
     });
 
     it('gives every job a unique slug, even for identical titles', async () => {
@@ -422,6 +425,41 @@ describe('jobs', () => {
         expect(text).not.toContain(hash.password_hash);
         expect(text).not.toMatch(/"(email|phone|passwordHash|password|password_hash)"\s*:/i);
       }
+    });
+  });
+
+  describe('moderation', () => {
+    it('an owner’s DELETE or edit of a job an admin closed keeps it closed by the admin', async () => {
+      const job = await createJob(t, employer, spa.id);
+      await t.http.delete(`/api/v1/jobs/${job.id}`).set('Authorization', admin.auth).expect(204);
+      await t.http.delete(`/api/v1/jobs/${job.id}`).set('Authorization', employer.auth).expect(204);
+      await t.http
+        .patch(`/api/v1/jobs/${job.id}`)
+        .set('Authorization', employer.auth)
+        .send({ isActive: false, title: 'Still Closed Therapist' })
+        .expect(200);
+      const [row] = await t.db.query(
+        `SELECT is_active, closed_by_admin, title FROM jobs WHERE id = $1`,
+        [job.id],
+      );
+      expect(row).toEqual({
+        is_active: false,
+        closed_by_admin: true,
+        title: 'Still Closed Therapist',
+      });
+      const reopen = await t.http
+        .patch(`/api/v1/jobs/${job.id}`)
+        .set('Authorization', employer.auth)
+        .send({ isActive: true })
+        .expect(403);
+      expect(reopen.body.code).toBe('JOB_CLOSED_BY_ADMIN');
+    });
+
+    it('the schema refuses an open job marked closed by an admin', async () => {
+      const job = await createJob(t, employer, spa.id);
+      await expect(
+        t.db.query(`UPDATE jobs SET closed_by_admin = true WHERE id = $1`, [job.id]),
+      ).rejects.toThrow(/ck_jobs_closed_by_admin/);
     });
   });
 

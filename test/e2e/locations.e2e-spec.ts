@@ -17,6 +17,7 @@ describe('locations and categories', () => {
       code: 'AL',
       name: 'Alabama',
       slug: 'alabama',
+      isActive: true,
     });
   });
 
@@ -68,6 +69,7 @@ describe('locations and categories', () => {
       name: expect.any(String),
       slug: expect.any(String),
       description: expect.any(String),
+      isActive: true,
     });
   });
 
@@ -85,7 +87,6 @@ describe('locations and categories', () => {
     ['stateId=-1', 'stateId'],
     ['stateId=1.5', 'stateId'],
     ['stateId=99999999999999999999', 'stateId'],
-    ['stateId=', 'stateId'],
     ['limit=0', 'limit'],
     ['limit=101', 'limit'],
     ['limit=ten', 'limit'],

@@ -120,6 +120,42 @@ describe('rate limits (in memory)', () => {
       }
     });
 
+    it('never gives X-Forwarded-For junk a bucket of its own (it lands in the proxy’s)', async () => {
+      const t = await limited({ RATE_LIMIT_PER_MINUTE: '3', TRUST_PROXY: 'loopback' });
+      try {
+        for (const junk of ['not-an-address', '999.1.1.1', 'unknown']) {
+          await t.http.get('/api/v1/states').set('X-Forwarded-For', junk).expect(200);
+        }
+        for (const junk of ['<script>', '1.2.3', '[::1', '::1]:80', '']) {
+          const res = await t.http.get('/api/v1/states').set('X-Forwarded-For', junk);
+          expect([junk, res.status]).toEqual([junk, 429]);
+        }
+        // the proxy's own bucket (the socket address) is the one used up
+        expect((await t.http.get('/api/v1/states')).status).toBe(429);
+        await t.http.get('/api/v1/states').set('X-Forwarded-For', '198.51.100.20').expect(200);
+      } finally {
+        await t.close();
+      }
+    });
+
+    it('reads an address written with a port or in brackets as that address', async () => {
+      const t = await limited({ RATE_LIMIT_PER_MINUTE: '3', TRUST_PROXY: 'loopback' });
+      try {
+        for (const hop of ['198.51.100.7:1111', '198.51.100.7:2222', '198.51.100.7']) {
+          await t.http.get('/api/v1/states').set('X-Forwarded-For', hop).expect(200);
+        }
+        await t.http.get('/api/v1/states').set('X-Forwarded-For', '198.51.100.7:3333').expect(429);
+        for (const hop of ['[2001:db8::1]:443', '[2001:db8::1]', '2001:db8::1']) {
+          await t.http.get('/api/v1/states').set('X-Forwarded-For', hop).expect(200);
+        }
+        // same /64
+        await t.http.get('/api/v1/states').set('X-Forwarded-For', '[2001:db8::2]:80').expect(429);
+        await t.http.get('/api/v1/states').set('X-Forwarded-For', '198.51.100.8:1111').expect(200);
+      } finally {
+        await t.close();
+      }
+    });
+
     it('with a hop count trusts exactly that many proxies', async () => {
       const t = await limited({ RATE_LIMIT_PER_MINUTE: '2', TRUST_PROXY: '1' });
       try {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner.js';
 import { createTestApp, type TestApp } from '../support/create-test-app.js';
 import { createJob, createSpa, createUser, FILES, type TestUser } from '../support/factories.js';
 import { binary } from '../support/files.js';
@@ -357,6 +358,42 @@ describe('spas', () => {
   });
 
   describe('read', () => {
+    it.each([
+      ['newest', 'idx_spas_is_active'],
+      ['rating', 'idx_spas_rating'],
+    ])('the public %s list stays on %s (the index includes owner_listed)', async (sort, index) => {
+      await createSpa(t, owner);
+      const spy = vi.spyOn(PostgresQueryRunner.prototype, 'query');
+      let calls: Array<readonly [string, unknown]>;
+      try {
+        await t.http.get('/api/v1/spas').query({ sort, limit: 5 }).expect(200);
+        calls = spy.mock.calls.map((c) => [String(c[0]), c[1]] as const);
+      } finally {
+        spy.mockRestore();
+      }
+      const [sql, params] = calls.find(
+        ([q]) => q.includes('FROM "spas"') && q.includes('ORDER BY'),
+      )!;
+      expect(sql).toContain('owner_listed');
+      const runner = t.db.createQueryRunner();
+      await runner.connect();
+      try {
+        await runner.query('ANALYZE spas');
+        await runner.startTransaction();
+        // a table this small is cheaper to scan whole: only an index that fits may answer
+        await runner.query('SET LOCAL enable_seqscan = off');
+        await runner.query('SET LOCAL enable_sort = off');
+        const rows: Array<{ 'QUERY PLAN': string }> = await runner.query(
+          `EXPLAIN ${sql}`,
+          params as unknown[],
+        );
+        expect(rows.map((r) => r['QUERY PLAN']).join('\n')).toContain(index);
+      } finally {
+        if (runner.isTransactionActive) await runner.rollbackTransaction();
+        await runner.release();
+      }
+    });
+
     it('finds an active spa by id and by slug, with the same body', async () => {
       const spa = await createSpa(t, owner, { cityId: neighbour.id, description: 'Mud baths.' });
       const byId = await t.http.get(`/api/v1/spas/${spa.id}`).expect(200);
@@ -611,11 +648,13 @@ describe('spas', () => {
         .field('caption', 'no file here')
         .expect(400);
       expect(none.body.code).toBe('FILE_REQUIRED');
-      await t.http
+      // a JSON body is not what the route consumes (multipart only)
+      const json = await t.http
         .post(`/api/v1/spas/${spa.id}/images`)
         .set('Authorization', owner.auth)
         .send({})
-        .expect(400);
+        .expect(415);
+      expect(json.body.code).toBe('UNSUPPORTED_MEDIA_TYPE');
       await t.http
         .post(`/api/v1/spas/${spa.id}/images`)
         .set('Authorization', owner.auth)

@@ -62,6 +62,10 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
         // With REDIS_URL (CI) every app uses that Redis, under a key prefix of its own.
         ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
         REDIS_KEY_PREFIX: `t${randomBytes(4).toString('hex')}:`,
+        // suites create many spas and files per account; the limits' own tests set them low
+        MAX_SPAS_PER_EMPLOYER: '100000',
+        UPLOAD_DAILY_QUOTA_FILES: '1000000',
+        UPLOAD_DAILY_QUOTA_MB: '1000000',
       };
   Object.assign(env, options.env);
   const config = loadConfig(env);

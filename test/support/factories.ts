@@ -107,7 +107,15 @@ export async function applyTo(
 /** A fingerprint of every domain table's rows: equal before and after means nothing was written. */
 export async function snapshot(t: TestApp): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const table of ['users', 'spas', 'jobs', 'applications']) {
+  for (const table of [
+    'users',
+    'spas',
+    'jobs',
+    'applications',
+    'states',
+    'cities',
+    'job_categories',
+  ]) {
     const [row] = await t.db.query(
       `SELECT count(*)::text AS n, coalesce(md5(string_agg(x::text, '|' ORDER BY x.id)), '') AS h FROM ${table} x`,
     );

@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { EnumField, TextField } from '../../common/fields.js';
 import { PageMetaDto, PageQueryDto } from '../../common/page.js';
+import { EMPLOYER_STATUSES } from '../application-status.js';
 import { APPLICATION_STATUSES, type ApplicationStatus } from '../application.entity.js';
 
 export class ApplicationJobRefDto {
@@ -26,7 +27,10 @@ export class ApplicationDto {
   @ApiProperty() id: number;
   @ApiProperty({ enum: APPLICATION_STATUSES }) status: ApplicationStatus;
   @ApiProperty({ type: String, nullable: true }) coverLetter: string | null;
-  @ApiProperty({ description: 'Download with GET /api/v1/applications/{id}/resume' })
+  @ApiProperty({
+    description:
+      'Download with GET /api/v1/applications/{id}/resume; withdrawing deletes the resume',
+  })
   hasResume: boolean;
   @ApiProperty({ type: ApplicationJobRefDto }) job: ApplicationJobRefDto;
   @ApiProperty({ type: ApplicantDto }) applicant: ApplicantDto;
@@ -39,7 +43,12 @@ export class ApplicationPageDto extends PageMetaDto {
 }
 
 export class ApplyDto {
-  @TextField({ optional: true, max: 5000 }) coverLetter?: string;
+  @TextField({
+    optional: true,
+    max: 5000,
+    example: 'I have five years of experience in day spas and would love to join.',
+  })
+  coverLetter?: string;
 }
 
 export class ApplyMultipartDto extends ApplyDto {
@@ -53,7 +62,7 @@ export class ApplyMultipartDto extends ApplyDto {
 }
 
 export class UpdateApplicationDto {
-  @EnumField(APPLICATION_STATUSES) status: ApplicationStatus;
+  @EnumField(EMPLOYER_STATUSES, { example: 'shortlisted' }) status: ApplicationStatus;
 }
 
 export class ListApplicationsQueryDto extends PageQueryDto {}

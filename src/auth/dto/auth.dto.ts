@@ -1,10 +1,10 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { EnumField, TextField } from '../../common/fields.js';
+import { EnumField } from '../../common/fields.js';
 import { UserDto } from '../../users/dto/user.dto.js';
 import {
+  CurrentPasswordField,
   EmailField,
   FullNameField,
-  PASSWORD_MAX,
   PasswordField,
   PhoneField,
 } from '../../users/dto/user-input.dto.js';
@@ -23,15 +23,13 @@ export class RegisterDto {
 
 export class LoginDto {
   @EmailField() email: string;
-  @TextField({ min: 1, max: PASSWORD_MAX }) password: string;
+  @CurrentPasswordField() password: string;
 }
 
+/** What register and login both answer: the account and a bearer token for it. */
 export class TokenDto {
-  @ApiProperty() accessToken: string;
-  @ApiProperty({ example: 'Bearer' }) tokenType: 'Bearer';
-  @ApiProperty({ description: 'Seconds until the token expires', example: 1800 }) expiresIn: number;
-}
-
-export class RegisteredDto extends TokenDto {
   @ApiProperty({ type: UserDto }) user: UserDto;
+  @ApiProperty() accessToken: string;
+  @ApiProperty({ enum: ['Bearer'], example: 'Bearer' }) tokenType: 'Bearer';
+  @ApiProperty({ description: 'Seconds until the token expires', example: 1800 }) expiresIn: number;
 }

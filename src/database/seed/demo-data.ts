@@ -1,5 +1,5 @@
 import type { QueryRunner } from 'typeorm';
-import { hashPassword } from '../../auth/password.js';
+import { hashPassword } from '../../users/password.js';
 import { slugify } from '../../common/slug.js';
 import { selectRows } from '../sql.js';
 import {
@@ -13,11 +13,24 @@ import {
   SPA_NAME_SECOND,
 } from './vocabulary.js';
 
-/** Development-only accounts: never seeded when NODE_ENV=production (the config refuses it). */
+/**
+ * Development-only accounts with published passwords: never seeded when NODE_ENV=production
+ * (the config refuses it), and disabled at a production boot if the database has them
+ * (DemoSeeder). They are written straight to the database, so the password rules of the API
+ * do not apply to them.
+ */
 export const DEMO_ADMIN = { email: 'admin@spajobs.local', password: 'spajobs-admin-demo' };
 export const DEMO_USER_PASSWORD = 'spajobs-demo';
 const EMPLOYERS = 10;
 const SEEKERS = 5;
+const employerEmail = (n: number) => `employer${n}@spajobs.local`;
+const seekerEmail = (n: number) => `seeker${n}@spajobs.local`;
+/** Every demo account's e-mail (lower-case, as stored). */
+export const DEMO_EMAILS: readonly string[] = [
+  DEMO_ADMIN.email,
+  ...Array.from({ length: EMPLOYERS }, (_, i) => employerEmail(i + 1)),
+  ...Array.from({ length: SEEKERS }, (_, i) => seekerEmail(i + 1)),
+];
 const SPAS = 50;
 const JOBS_PER_SPA = 10;
 const DAY_MS = 86_400_000;
@@ -58,13 +71,13 @@ export async function seedDemoData(runner: QueryRunner): Promise<boolean> {
     const users = [
       { email: DEMO_ADMIN.email, hash: adminHash, name: 'Demo Admin', role: 'admin' },
       ...Array.from({ length: EMPLOYERS }, (_, i) => ({
-        email: `employer${i + 1}@spajobs.local`,
+        email: employerEmail(i + 1),
         hash: userHash,
         name: `Demo Employer ${i + 1}`,
         role: 'employer',
       })),
       ...Array.from({ length: SEEKERS }, (_, i) => ({
-        email: `seeker${i + 1}@spajobs.local`,
+        email: seekerEmail(i + 1),
         hash: userHash,
         name: `Demo Job Seeker ${i + 1}`,
         role: 'job_seeker',

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { hashPassword } from '../../auth/password.js';
+import { hashPassword } from '../../users/password.js';
 import {
   EMPLOYMENT_TYPE_CYCLE,
   JOB_DESCRIPTIONS,

@@ -9,13 +9,33 @@ export class CreateJobDto {
   @IntField({ description: 'A spa the caller owns (any spa for admins)' }) spaId: number;
   @IntField() categoryId: number;
   @TextField({ min: 3, max: 150, example: 'Licensed Massage Therapist' }) title: string;
-  @TextField({ min: 20, max: 10_000 }) description: string;
-  @TextField({ optional: true, nullable: true, max: 5000 }) requirements?: string | null;
+  @TextField({
+    min: 20,
+    max: 10_000,
+    example: 'Deliver relaxing massage treatments to our guests in a calm day spa.',
+  })
+  description: string;
+  @TextField({ optional: true, nullable: true, max: 5000, example: 'A state massage licence' })
+  requirements?: string | null;
   @EnumField(EMPLOYMENT_TYPES, { optional: true, description: 'Default full_time' })
   employmentType?: EmploymentType;
-  @IntField({ optional: true, nullable: true, min: 0, max: MAX_SALARY, description: 'Yearly, USD' })
+  @IntField({
+    optional: true,
+    nullable: true,
+    min: 0,
+    max: MAX_SALARY,
+    description: 'Yearly, USD',
+    example: 45_000,
+  })
   salaryMin?: number | null;
-  @IntField({ optional: true, nullable: true, min: 0, max: MAX_SALARY, description: 'Yearly, USD' })
+  @IntField({
+    optional: true,
+    nullable: true,
+    min: 0,
+    max: MAX_SALARY,
+    description: 'Yearly, USD',
+    example: 60_000,
+  })
   salaryMax?: number | null;
   @DateTimeField({
     optional: true,
@@ -41,7 +61,11 @@ export class UpdateJobDto extends PartialType(
   // null is validated (and refused) unless the field is nullable
   { skipNullProperties: false },
 ) {
-  @BoolField({ optional: true, description: 'Close (false) or reopen (true) the posting' })
+  @BoolField({
+    optional: true,
+    description:
+      'Close (false) or reopen (true) the posting; a job an admin closed only an admin reopens',
+  })
   isActive?: boolean;
 }
 
@@ -73,4 +97,8 @@ export class ListJobsQueryDto extends PageQueryDto {
     description: 'newest (default), popular (views) or salary',
   })
   sort?: JobSort;
+}
+
+export class ListMyJobsQueryDto extends PageQueryDto {
+  @IntField({ optional: true, description: 'Only this spa’s jobs' }) spaId?: number;
 }

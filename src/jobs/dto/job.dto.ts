@@ -43,3 +43,20 @@ export class JobDto extends JobSummaryDto {
 export class JobPageDto extends PageMetaDto {
   @ApiProperty({ type: [JobSummaryDto] }) data: JobSummaryDto[];
 }
+
+/** A job in its owner's (or an admin's) own list: closed and expired ones too. */
+export class OwnJobSummaryDto extends JobSummaryDto {
+  @ApiProperty({ description: 'false once closed' }) isActive: boolean;
+  @ApiProperty({ description: 'Closed by an admin: only an admin can reopen it' })
+  closedByAdmin: boolean;
+}
+
+/** A job as its owner (or an admin) sees it, whatever its state. */
+export class OwnJobDto extends JobDto {
+  @ApiProperty({ description: 'Closed by an admin: only an admin can reopen it' })
+  closedByAdmin: boolean;
+}
+
+export class OwnJobPageDto extends PageMetaDto {
+  @ApiProperty({ type: [OwnJobSummaryDto] }) data: OwnJobSummaryDto[];
+}

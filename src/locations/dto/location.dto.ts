@@ -1,6 +1,6 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, OmitType, PartialType } from '@nestjs/swagger';
 import { PageMetaDto, PageQueryDto } from '../../common/page.js';
-import { IntField, TextField } from '../../common/fields.js';
+import { BoolField, IntField, TextField } from '../../common/fields.js';
 import type { City } from '../city.entity.js';
 import type { State } from '../state.entity.js';
 
@@ -9,9 +9,11 @@ export class StateDto {
   @ApiProperty({ example: 'CA' }) code: string;
   @ApiProperty({ example: 'California' }) name: string;
   @ApiProperty({ example: 'california' }) slug: string;
+  @ApiProperty({ description: 'false once retired (only admins’ writes return retired ones)' })
+  isActive: boolean;
 
   static from(this: void, s: State): StateDto {
-    return { id: s.id, code: s.code, name: s.name, slug: s.slug };
+    return { id: s.id, code: s.code, name: s.name, slug: s.slug, isActive: s.isActive };
   }
 }
 
@@ -20,9 +22,11 @@ export class CityDto {
   @ApiProperty({ example: 'Palm Springs' }) name: string;
   @ApiProperty({ example: 'palm-springs' }) slug: string;
   @ApiProperty() stateId: number;
+  @ApiProperty({ description: 'false once retired (only admins’ writes return retired ones)' })
+  isActive: boolean;
 
   static from(this: void, c: City): CityDto {
-    return { id: c.id, name: c.name, slug: c.slug, stateId: c.stateId };
+    return { id: c.id, name: c.name, slug: c.slug, stateId: c.stateId, isActive: c.isActive };
   }
 }
 
@@ -40,4 +44,61 @@ export class ListCitiesQueryDto extends PageQueryDto {
 
   @TextField({ optional: true, max: 100, description: 'Name prefix, case-insensitive' })
   q?: string;
+}
+
+/** Lower-case words joined by hyphens, as `slugify` makes them. */
+export const SLUG = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+export const SLUG_MESSAGE = 'slug must be lower-case letters and digits joined by hyphens';
+
+export class CreateStateDto {
+  @TextField({
+    min: 2,
+    max: 2,
+    pattern: /^[A-Z]{2}$/,
+    patternMessage: 'code must be two upper-case letters',
+    example: 'PR',
+  })
+  code: string;
+
+  @TextField({ min: 2, max: 64, example: 'Puerto Rico' }) name: string;
+
+  @TextField({
+    optional: true,
+    max: 80,
+    pattern: SLUG,
+    patternMessage: SLUG_MESSAGE,
+    description: 'Default: made from the name; kept when the state is renamed',
+    example: 'puerto-rico',
+  })
+  slug?: string;
+}
+
+// skipNullProperties: false — null is validated (and refused): every field here is required
+export class UpdateStateDto extends PartialType(CreateStateDto, { skipNullProperties: false }) {
+  @BoolField({ optional: true, description: 'false retires the state (and hides its cities)' })
+  isActive?: boolean;
+}
+
+export class CreateCityDto {
+  @IntField({ description: 'The state it lies in (fixed once created)', example: 5 })
+  stateId: number;
+
+  @TextField({ min: 1, max: 100, example: 'Ojai' }) name: string;
+
+  @TextField({
+    optional: true,
+    max: 120,
+    pattern: SLUG,
+    patternMessage: SLUG_MESSAGE,
+    description: 'Default: made from the name; kept when the city is renamed',
+    example: 'ojai',
+  })
+  slug?: string;
+}
+
+export class UpdateCityDto extends PartialType(OmitType(CreateCityDto, ['stateId'] as const), {
+  skipNullProperties: false,
+}) {
+  @BoolField({ optional: true, description: 'false retires the city' })
+  isActive?: boolean;
 }

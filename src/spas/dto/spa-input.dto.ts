@@ -11,7 +11,13 @@ import { PageQueryDto } from '../../common/page.js';
 
 export class CreateSpaDto {
   @TextField({ min: 2, max: 120, example: 'Serenity Day Spa' }) name: string;
-  @TextField({ optional: true, nullable: true, max: 5000 }) description?: string | null;
+  @TextField({
+    optional: true,
+    nullable: true,
+    max: 5000,
+    example: 'A calm day spa with six treatment rooms and a eucalyptus steam room.',
+  })
+  description?: string | null;
   @TextField({ optional: true, nullable: true, max: 255, example: '120 Palm Canyon Drive' })
   address?: string | null;
   @UrlField({ optional: true, nullable: true, max: 255, example: 'https://serenity.example' })
@@ -22,7 +28,14 @@ export class CreateSpaDto {
 /** Only admins may send the moderation fields (rating, isVerified, isActive). */
 // skipNullProperties: false — null is validated (and refused) unless the field is nullable
 export class UpdateSpaDto extends PartialType(CreateSpaDto, { skipNullProperties: false }) {
-  @NumberField({ optional: true, min: 0, max: 5, decimals: 2, description: 'Admin only' })
+  @NumberField({
+    optional: true,
+    min: 0,
+    max: 5,
+    decimals: 2,
+    description: 'Admin only',
+    example: 4.5,
+  })
   rating?: number;
   @BoolField({ optional: true, description: 'Admin only' }) isVerified?: boolean;
   @BoolField({ optional: true, description: 'Admin only; false hides the spa and its jobs' })

@@ -22,13 +22,20 @@ export const EmailField = () =>
     ApiProperty({ example: 'ana@example.com', maxLength: 254 }),
   );
 
+/** Taken exactly as sent (spaces included): a trimmed password would not be the one the user chose. */
 export const PasswordField = (optional = false) =>
   TextField({
     min: PASSWORD_MIN,
     max: PASSWORD_MAX,
     optional,
-    description: `${PASSWORD_MIN}-${PASSWORD_MAX} characters`,
+    trim: false,
+    description: `${PASSWORD_MIN}-${PASSWORD_MAX} characters, not a common or easily guessed one (400 WEAK_PASSWORD says why)`,
+    example: 'correct horse battery staple',
   });
+
+/** A password to check against the stored one: as sent, any length the stored one could have. */
+export const CurrentPasswordField = (optional = false) =>
+  TextField({ min: 1, max: PASSWORD_MAX, optional, trim: false, example: 'my current passphrase' });
 
 export const FullNameField = (optional = false) =>
   TextField({ min: 1, max: 120, optional, example: 'Ana Lima' });
@@ -39,6 +46,7 @@ export const PhoneField = () =>
     max: 32,
     pattern: PHONE,
     patternMessage: 'phone must be a phone number such as +1 415 555 0100',
+    example: '+1 415 555 0100',
   });
 
 export class UpdateMeDto {
@@ -47,7 +55,7 @@ export class UpdateMeDto {
 
   /** Changing the password needs the current one and signs out every other session. */
   @PasswordField(true) password?: string;
-  @TextField({ optional: true, min: 1, max: PASSWORD_MAX }) currentPassword?: string;
+  @CurrentPasswordField(true) currentPassword?: string;
 }
 
 export class AdminUpdateUserDto {
