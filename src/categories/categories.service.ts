@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { CacheService } from '../cache/cache.service.js';
-import { definedOnly } from '../common/defined.js';
+import { patchById } from '../common/defined.js';
 import { slugify } from '../common/slug.js';
 import { CategoryDto, type CreateCategoryDto, type UpdateCategoryDto } from './dto/category.dto.js';
 import { JobCategory } from './job-category.entity.js';
@@ -42,11 +42,9 @@ export class CategoriesService {
 
   /** Renames (slug kept unless given), describes, retires or restores a category. */
   async update(id: number, dto: UpdateCategoryDto): Promise<CategoryDto> {
-    const changes = definedOnly(dto);
-    const result = Object.keys(changes).length
-      ? await this.categories.update({ id }, changes)
-      : { affected: Number(await this.categories.existsBy({ id })) };
-    if (!result.affected) throw new AppError('CATEGORY_NOT_FOUND', `Category ${id} not found`);
+    if (!(await patchById(this.categories, id, dto))) {
+      throw new AppError('CATEGORY_NOT_FOUND', `Category ${id} not found`);
+    }
     await this.changed();
     return CategoryDto.from(await this.categories.findOneByOrFail({ id }));
   }

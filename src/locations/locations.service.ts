@@ -3,7 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { CacheResult } from '../cache/cache-result.decorator.js';
 import { CacheService } from '../cache/cache.service.js';
-import { definedOnly } from '../common/defined.js';
+import { patchById } from '../common/defined.js';
 import { slugify } from '../common/slug.js';
 import { CursorCodec } from '../common/cursor.js';
 import { escapeLike } from '../common/like.js';
@@ -101,11 +101,9 @@ export class LocationsService {
 
   /** Renames (slug kept unless given), recodes, retires or restores a state. */
   async updateState(id: number, dto: UpdateStateDto): Promise<StateDto> {
-    const changes = definedOnly(dto);
-    const result = Object.keys(changes).length
-      ? await this.states.update({ id }, changes)
-      : { affected: Number(await this.states.existsBy({ id })) };
-    if (!result.affected) throw new AppError('STATE_NOT_FOUND', `State ${id} not found`);
+    if (!(await patchById(this.states, id, dto))) {
+      throw new AppError('STATE_NOT_FOUND', `State ${id} not found`);
+    }
     await this.changed();
     return StateDto.from(await this.states.findOneByOrFail({ id }));
   }
@@ -128,11 +126,9 @@ export class LocationsService {
 
   /** Renames (slug kept unless given), retires or restores a city; its state is fixed. */
   async updateCity(id: number, dto: UpdateCityDto): Promise<CityDto> {
-    const changes = definedOnly(dto);
-    const result = Object.keys(changes).length
-      ? await this.cities.update({ id }, changes)
-      : { affected: Number(await this.cities.existsBy({ id })) };
-    if (!result.affected) throw new AppError('CITY_NOT_FOUND', `City ${id} not found`);
+    if (!(await patchById(this.cities, id, dto))) {
+      throw new AppError('CITY_NOT_FOUND', `City ${id} not found`);
+    }
     await this.changed();
     return CityDto.from(await this.cities.findOneByOrFail({ id }));
   }
