@@ -7,6 +7,7 @@ import { AppModule } from './app.module.js';
 import { setupApp } from './app.setup.js';
 import { runPrimary } from './cluster.js';
 import { loadConfig, loadDotEnv, type AppConfig } from './config/app-config.js';
+import { DEMO_ADMIN, DEMO_USER_PASSWORD } from './database/seed/demo-data.js';
 
 const LISTEN_BACKLOG = 4096;
 
@@ -37,6 +38,21 @@ async function bootstrap(config: AppConfig): Promise<void> {
       `redis: ${config.redis.enabled ? 'on' : 'off'}${cluster.isWorker ? `, worker ${cluster.worker?.id}` : ''})`,
     'Bootstrap',
   );
+  if (!cluster.isWorker || cluster.worker?.id === 1) welcome(logger, config);
+}
+
+/** The last lines of the first screen: where to go, and (in development) how to log in. */
+function welcome(logger: Logger, config: AppConfig): void {
+  const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  const base = `http://${host}:${config.port}`;
+  logger.log(`API ${base}/api/v1   docs ${base}/docs   health ${base}/health`, 'Ready');
+  if (config.env !== 'production' && config.seedDemoData) {
+    logger.log(
+      `demo logins: ${DEMO_ADMIN.email} / ${DEMO_ADMIN.password}, ` +
+        `employer1..10@spajobs.local and seeker1..5@spajobs.local / ${DEMO_USER_PASSWORD}`,
+      'Ready',
+    );
+  }
 }
 
 let config: AppConfig;

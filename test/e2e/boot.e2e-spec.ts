@@ -43,7 +43,18 @@ describe('server process', () => {
       expect(await ready()).toBe(true);
       const states = (await (await fetch(`${base}/api/v1/states`)).json()) as { data: unknown[] };
       expect(states.data).toHaveLength(50);
-      expect(first.output()).toContain('admin@spajobs.local');
+      // development's first screen: short human-readable lines, no JSON and no route-by-route
+      // chatter, ending with where to go and how to log in
+      const screen = first.output().trim().split('\n');
+      expect(screen.filter((line) => line.startsWith('{'))).toEqual([]);
+      expect(screen.length).toBeLessThan(20);
+      expect(first.output()).not.toContain('Mapped {');
+      const urls = screen.findIndex((line) => line.includes(`docs http://127.0.0.1:${port}/docs`));
+      expect(urls).toBeGreaterThan(0);
+      expect(screen[urls + 1]).toMatch(/demo logins: admin@spajobs\.local \/ spajobs-admin-demo/);
+      expect(screen.slice(urls + 2).every((line) => / GET \/api\/v1\/states 200 /.test(line))).toBe(
+        true,
+      );
       // Nest re-raises the signal once its shutdown hooks ran; the released lock shows they did.
       first.child.kill('SIGINT');
       expect(await first.exited).toBe('SIGINT');

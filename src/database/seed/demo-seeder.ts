@@ -5,7 +5,7 @@ import type { AppConfig } from '../../config/app-config.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import { LOCK_KEYS, withAdvisoryLock } from '../advisory-lock.js';
 import { selectRows } from '../sql.js';
-import { DEMO_ADMIN, DEMO_EMAILS, DEMO_USER_PASSWORD, seedDemoData } from './demo-data.js';
+import { DEMO_EMAILS, seedDemoData } from './demo-data.js';
 
 /**
  * Seeds the demo dataset at boot when SEED_DEMO_DATA is on (the default outside production).
@@ -32,11 +32,8 @@ export class DemoSeeder implements OnApplicationBootstrap {
       this.config.database.type === 'pglite',
       (runner) => seedDemoData(runner),
     );
+    // the logins are printed with the URLs once the server listens (main.ts)
     if (seeded) this.logger.log('Demo data seeded: ~50 spas and ~500 jobs');
-    this.logger.warn(
-      `Demo accounts (development only): admin ${DEMO_ADMIN.email} / ${DEMO_ADMIN.password}; ` +
-        `employer1..10@spajobs.local and seeker1..5@spajobs.local / ${DEMO_USER_PASSWORD}`,
-    );
   }
 
   /**
