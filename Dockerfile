@@ -36,4 +36,4 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||8010)+'/health/live').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 # Migrations run at start, under a PostgreSQL advisory lock (replicas booting together are safe);
 # `node dist/src/cli/migrate.js` runs them alone as a one-off release step.
-CMD ["node", "--max-semi-space-size=64", "dist/src/main.js"]
+CMD ["node", "--max-semi-space-size=16", "dist/src/main.js"]

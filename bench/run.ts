@@ -20,6 +20,7 @@ import { buildWorkload, clientAddresses, type Workload } from './workload.js';
  *   users:    CONNECTIONS connections each sending one request per second.
  * Prints requests/s, latency percentiles, non-2xx, errors and peak memory per process, and
  * writes them to bench/results/. Targets 127.0.0.1 only.
+ * The compare phase comes first: one cached read per core against its two floors (see compare()).
  */
 
 const { values: args } = parseArgs({
@@ -28,7 +29,11 @@ const { values: args } = parseArgs({
     duration: { type: 'string', default: '30' },
     connections: { type: 'string', default: '1000' },
     workers: { type: 'string', default: process.env.WEB_CONCURRENCY ?? '2' },
-    phases: { type: 'string', default: 'latency,capacity,users' },
+    phases: { type: 'string', default: 'compare,latency,capacity,users' },
+    /** The runtimes the compare phase measures, comma-separated (the first is the headline). */
+    node: { type: 'string', default: process.execPath },
+    'compare-duration': { type: 'string', default: '15' },
+    'compare-connections': { type: 'string', default: '100' },
     caches: { type: 'string', default: 'cold,warm' },
     'database-url': {
       type: 'string',
@@ -43,7 +48,9 @@ const { values: args } = parseArgs({
 
 /** Independent starts of the users phase (connections are split evenly between them). */
 const USER_GROUPS = 50;
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The build this file is part of (dist/ for `npm run bench`), and the repository it runs in. */
+const DIST = join(dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT = process.cwd();
 const RESULTS = join(ROOT, 'bench', 'results');
 const duration = Number(args.duration);
 const connections = Number(args.connections);
@@ -411,11 +418,227 @@ async function drive(
   };
 }
 
+interface CompareRow {
+  node: string;
+  server: string;
+  rps: number;
+  /** Requests per second of the server's own CPU time: per core, whatever else ran meanwhile. */
+  rpsPerCpu: number;
+  p99: string;
+  non2xx: number;
+  errors: number;
+}
+
+/** CPU seconds (user + system) a process has used so far. */
+function cpuOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** Runs `cmd` pinned to `cpu` when the machine has a core to spare for the load generator. */
+function pinned(cpu: number, cmd: string[]): [string, string[]] {
+  return cpus().length >= 2 ? ['taskset', ['-c', String(cpu), ...cmd]] : [cmd[0], cmd.slice(1)];
+}
+
+/** The raw bytes (still gzipped) a GET answers with, and its Content-Encoding. */
+async function rawBody(url: string): Promise<{ body: Buffer; encoding?: string }> {
+  const { get } = await import('node:http');
+  return new Promise((resolve, reject) => {
+    get(url, { headers: { 'accept-encoding': 'gzip', 'x-forwarded-for': '10.255.0.1' } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        resolve({
+          body: Buffer.concat(chunks),
+          encoding: res.headers['content-encoding'],
+        }),
+      );
+    }).on('error', reject);
+  });
+}
+
+/** wrk with a script sending `paths` round robin from `clients`, pinned to the second core. */
+function wrk(base: string, paths: string[], clients: string[], seconds: number, conns: number) {
+  const script = join(RESULTS, 'compare.lua');
+  writeFileSync(
+    script,
+    `local paths = {${paths.map((p) => JSON.stringify(p)).join(',')}}
+local clients = {${clients.map((c) => JSON.stringify(c)).join(',')}}
+-- built once (in init: wrk.format needs the Host): formatting each request in Lua would make
+-- wrk the bottleneck
+local requests = {}
+init = function()
+  for i = 1, #clients do
+    requests[i] = wrk.format('GET', paths[(i % #paths) + 1], {
+      ['X-Forwarded-For'] = clients[((i * 7919) % #clients) + 1],
+      ['Accept-Encoding'] = 'gzip',
+    })
+  end
+end
+local i = 0
+request = function()
+  i = (i % #requests) + 1
+  return requests[i]
+end
+`,
+  );
+  const [cmd, argv] = pinned(1, [
+    'wrk',
+    '-t1',
+    `-c${conns}`,
+    `-d${seconds}s`,
+    '--latency',
+    '-s',
+    script,
+    base,
+  ]);
+  const out = spawnSync(cmd, argv, { encoding: 'utf8' });
+  if (out.status !== 0) throw new Error(`wrk failed: ${out.stderr}`);
+  const text = out.stdout;
+  const requests = Number(/(\d+) requests in/.exec(text)?.[1] ?? 0);
+  const errors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text);
+  return {
+    requests,
+    rps: Math.round(Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? 0)),
+    p99: /\s99%\s+(\S+)/.exec(text)?.[1] ?? '?',
+    non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(text)?.[1] ?? 0),
+    errors: errors ? errors.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0,
+  };
+}
+
+/**
+ * The cached read against its floors, per core, side by side on each runtime: spajobs (one
+ * process, Redis on, warm cache, `GET /api/v1/jobs?cityId=N&limit=20` over every city from
+ * 20,000 client addresses), bare NestJS on Express and raw `node:http` sending the bytes spajobs
+ * sends for one of those lists. Each server is pinned to core 0, wrk to core 1.
+ */
+async function compare(dbEnv: NodeJS.ProcessEnv): Promise<CompareRow[]> {
+  const db = new pg.Client({ connectionString: databaseUrl });
+  await db.connect();
+  const cities = (await db.query<{ id: number }>('SELECT DISTINCT city_id AS id FROM jobs')).rows;
+  await db.end();
+  const paths = cities.map((c) => `/api/v1/jobs?cityId=${c.id}&limit=20`);
+  const clients = clientAddresses();
+  const seconds = Number(args['compare-duration']);
+  const conns = Number(args['compare-connections']);
+  const rows: CompareRow[] = [];
+  for (const node of args.node.split(',')) {
+    const version = spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
+    const start = async (script: string, env: NodeJS.ProcessEnv) => {
+      const port = await freePort();
+      const [cmd, argv] = pinned(0, [node, '--max-semi-space-size=16', script]);
+      const child = spawn(cmd, argv, {
+        cwd: ROOT,
+        // request log lines are written (to /dev/null), not shown
+        stdio: ['ignore', 'ignore', 'inherit'],
+        env: { ...env, PORT: String(port) },
+      });
+      return { child, base: `http://127.0.0.1:${port}` };
+    };
+    const stop = async (child: ChildProcess) => {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    };
+    const measure = (server: string, base: string, pid: number) => {
+      const cpuBefore = cpuOf(pid);
+      const { requests, ...r } = wrk(base, paths, clients, seconds, conns);
+      const rpsPerCpu = Math.round(requests / (cpuOf(pid) - cpuBefore));
+      rows.push({ node: version, server, ...r, rpsPerCpu });
+      log(
+        `compare ${version} ${server}: ${r.rps} req/s, ${rpsPerCpu} per CPU second, ` +
+          `p99 ${r.p99}, non-2xx ${r.non2xx}, errors ${r.errors}`,
+      );
+    };
+
+    const prefix = `benchcmp${Date.now()}:`;
+    const app = await start(join(DIST, 'src/main.js'), {
+      ...dbEnv,
+      // a hit is logged like any request, at production's level
+      LOG_LEVEL: 'INFO',
+      NODE_ENV: 'production',
+      SECRET_KEY: randomBytes(32).toString('hex'),
+      HOST: '127.0.0.1',
+      REDIS_URL: redisUrl,
+      REDIS_KEY_PREFIX: prefix,
+      TRUST_PROXY: 'loopback',
+      WEB_CONCURRENCY: '1',
+      UPLOAD_DIR: join(RESULTS, 'uploads'),
+      RESUME_DIR: join(RESULTS, 'resumes'),
+    });
+    let body: { body: Buffer; encoding?: string };
+    try {
+      await waitReady(app.base, app.child);
+      await warmUp(app.base, { paths, clients });
+      body = await rawBody(`${app.base}${paths[0]}`);
+      // one short pass first: the JIT warms up on the code it is measured on
+      wrk(app.base, paths, clients, 3, conns);
+      measure('spajobs cached read', app.base, app.child.pid!);
+    } finally {
+      await stop(app.child);
+    }
+    const bodyFile = join(RESULTS, 'compare-body.bin');
+    writeFileSync(bodyFile, body.body);
+    const floorEnv = {
+      ...baseEnv(),
+      BENCH_BODY_FILE: bodyFile,
+      ...(body.encoding ? { BENCH_BODY_ENCODING: body.encoding } : {}),
+    };
+    for (const [server, script] of [
+      ['bare NestJS (Express)', join(DIST, 'bench/bare-nest.js')],
+      ['raw node:http', join(DIST, 'bench/bare-http.js')],
+    ]) {
+      const floor = await start(script, floorEnv);
+      try {
+        await waitListening(floor.base, floor.child);
+        wrk(floor.base, paths, clients, 3, conns);
+        measure(server, floor.base, floor.child.pid!);
+      } finally {
+        await stop(floor.child);
+      }
+    }
+    const row = (server: string) => rows.find((r) => r.node === version && r.server === server)!;
+    const [ours, nest] = [row('spajobs cached read'), row('bare NestJS (Express)')];
+    log(
+      `compare ${version}: spajobs / bare Nest = ${(ours.rps / nest.rps).toFixed(2)} by req/s, ` +
+        `${(ours.rpsPerCpu / nest.rpsPerCpu).toFixed(2)} per CPU second ` +
+        `(body ${body.body.length} bytes, ${body.encoding ?? 'identity'})`,
+    );
+  }
+  console.table(rows);
+  return rows;
+}
+
+async function waitListening(base: string, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error('the floor server exited during boot');
+    if (
+      await fetch(base).then(
+        () => true,
+        () => false,
+      )
+    )
+      return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('the floor server did not start');
+}
+
+function baseEnv(): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' };
+}
+
+function writeResults(parts: object): void {
+  const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+  const file = join(RESULTS, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify({ machine, args, ...parts }, null, 2));
+  log(`machine: ${machine}; results in ${file}`);
+}
+
 async function main(): Promise<void> {
   mkdirSync(RESULTS, { recursive: true });
-  const baseEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' };
   const dbEnv = {
-    ...baseEnv,
+    ...baseEnv(),
     DATABASE_TYPE: 'postgresql',
     DATABASE_URL: databaseUrl,
     SEED_DEMO_DATA: 'false',
@@ -425,9 +648,15 @@ async function main(): Promise<void> {
   await ensureDatabase();
   log(`dataset: ${args.jobs} jobs in ${databaseUrl}`);
   const seedStart = Date.now();
-  run(['dist/src/cli/seed.js', '--jobs', args.jobs], dbEnv);
+  run([join(DIST, 'src/cli/seed.js'), '--jobs', args.jobs], dbEnv);
   log(`dataset ready in ${((Date.now() - seedStart) / 1000).toFixed(1)} s`);
   await vacuum();
+  const phases = args.phases.split(',');
+  const compared = phases.includes('compare') ? await compare(dbEnv) : undefined;
+  if (phases.every((p) => p === 'compare')) {
+    writeResults({ compared });
+    return;
+  }
 
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
@@ -437,7 +666,7 @@ async function main(): Promise<void> {
   // the flags of `npm run start:prod` (a larger young generation: ~10% less CPU in GC)
   const server = spawn(
     process.execPath,
-    [...nodeArgs, '--max-semi-space-size=64', 'dist/src/main.js'],
+    [...nodeArgs, '--max-semi-space-size=16', join(DIST, 'src/main.js')],
     {
       cwd: ROOT,
       stdio: ['ignore', 'inherit', 'inherit'],
@@ -469,11 +698,12 @@ async function main(): Promise<void> {
     );
 
     const results: PhaseResult[] = [];
-    const phases = args.phases.split(',');
     const singleClient = phases.includes('latency')
       ? await singleClientLatency(base, prefix)
       : undefined;
-    for (const phase of phases.filter((p) => p !== 'latency') as Array<'capacity' | 'users'>) {
+    for (const phase of phases.filter((p) => p !== 'latency' && p !== 'compare') as Array<
+      'capacity' | 'users'
+    >) {
       for (const cache of args.caches.split(',') as Array<'cold' | 'warm'>) {
         if (cache === 'cold') await makeCold(prefix);
         else await warmUp(base, workload);
@@ -488,9 +718,7 @@ async function main(): Promise<void> {
         );
       }
     }
-    const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
-    const file = join(RESULTS, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-    writeFileSync(file, JSON.stringify({ machine, args, singleClient, results }, null, 2));
+    writeResults({ compared, singleClient, results });
     console.table(
       results.map((r) => ({
         phase: `${r.phase}/${r.cache}`,
@@ -505,7 +733,6 @@ async function main(): Promise<void> {
           .join(', '),
       })),
     );
-    log(`machine: ${machine}; results in ${file}`);
   } finally {
     server.kill('SIGTERM');
     await new Promise((r) => server.once('exit', r));

@@ -31,6 +31,9 @@ export function setupApp(app: NestExpressApplication, config: AppConfig): void {
   app.use(noStoreByDefault);
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
+  // The cache's strong ETags are the only validators: Express' weak ones would hash every
+  // response, per-user no-store ones included, for revalidations that cannot happen.
+  app.set('etag', false);
   app.set('trust proxy', config.throttle.trustProxy);
   app.use(
     // The headers that matter for a JSON API (and the docs page); the HTML-only ones would add

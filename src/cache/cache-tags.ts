@@ -10,3 +10,9 @@ export type CacheTag = (typeof CACHE_TAGS)[number];
 
 /** The Redis key (under REDIS_KEY_PREFIX) holding a tag's current version. */
 export const cacheVersionKey = (tag: CacheTag): string => `cache-version:${tag}`;
+
+/**
+ * Tag versions read from Redis for a request in the limiter's round trip (see
+ * AppThrottlerGuard), so that its cache lookup needs no second one. Null for a missing key.
+ */
+export const prefetchedVersions = new WeakMap<object, Array<string | null>>();

@@ -9,6 +9,7 @@ import { APP_CONFIG } from '../config/config.module.js';
 import { RedisService } from '../redis/redis.service.js';
 import { CacheResultExplorer } from './cache-result.decorator.js';
 import { CacheService } from './cache.service.js';
+import { LearnedRoutes } from './http-cache.fast-path.js';
 import { HttpCacheInterceptor } from './http-cache.interceptor.js';
 
 /**
@@ -75,7 +76,7 @@ function quiet<T extends Keyv>(keyv: T): T {
       },
     }),
   ],
-  providers: [CacheService, CacheResultExplorer, HttpCacheInterceptor],
-  exports: [CacheService, HttpCacheInterceptor],
+  providers: [CacheService, CacheResultExplorer, HttpCacheInterceptor, LearnedRoutes],
+  exports: [CacheService, HttpCacheInterceptor, LearnedRoutes],
 })
 export class AppCacheModule {}

@@ -60,14 +60,18 @@ export class CacheService implements OnModuleInit {
     }
   }
 
-  /** The cached value for `key` under `tags`, loading (once per process) on a miss. */
+  /**
+   * The cached value for `key` under `tags`, loading (once per process) on a miss. `prefetched`:
+   * the tags' versions as this request already read them from Redis (see prefetchedVersions).
+   */
   async wrap<T>(
     key: string,
     tags: CacheTag[],
     load: () => Promise<T>,
     ttlMs = this.defaultTtlMs,
+    prefetched?: Array<string | null>,
   ): Promise<Cached<T>> {
-    const { version, shared } = await this.versions(tags);
+    const { version, shared } = await this.versions(tags, prefetched);
     let hit = true;
     const value = await this.cache.wrap<T>(
       `${version}|${key}`,
@@ -80,6 +84,19 @@ export class CacheService implements OnModuleInit {
     return { value, hit };
   }
 
+  /**
+   * The entry for `key` under the tags' current versions if this process holds it (the local
+   * layer only: no load, no Redis read beyond the versions, unless `prefetched` has them).
+   */
+  async peek<T>(
+    key: string,
+    tags: CacheTag[],
+    prefetched?: Array<string | null>,
+  ): Promise<T | undefined> {
+    const { version } = await this.versions(tags, prefetched);
+    return (await this.cache.stores[0].get<T>(`${version}|${key}`)) ?? undefined;
+  }
+
   /** Makes every entry under these tags stale, here and (with Redis or IPC) everywhere. */
   async invalidate(...tags: CacheTag[]): Promise<void> {
     this.bumpLocal(tags);
@@ -90,12 +107,15 @@ export class CacheService implements OnModuleInit {
     }
   }
 
-  private async versions(tags: CacheTag[]): Promise<{ version: string; shared: boolean }> {
-    if (this.redis.ready) {
+  private async versions(
+    tags: CacheTag[],
+    prefetched?: Array<string | null>,
+  ): Promise<{ version: string; shared: boolean }> {
+    if (prefetched || this.redis.ready) {
       try {
-        const values = await this.redis.bounded(
-          this.redis.client!.mGet(tags.map((t) => this.versionKey(t))),
-        );
+        const values =
+          prefetched ??
+          (await this.redis.bounded(this.redis.client!.mGet(tags.map((t) => this.versionKey(t)))));
         if (values.every((v) => v !== null))
           return { version: `r${values.join('.')}`, shared: true };
         void this.seedVersions(); // a restarted (empty) Redis, or evicted keys

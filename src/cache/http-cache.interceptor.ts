@@ -1,4 +1,3 @@
-import { gunzipSync, gzipSync } from 'node:zlib';
 import {
   applyDecorators,
   Injectable,
@@ -19,26 +18,12 @@ import type { Request, Response } from 'express';
 import { lastValueFrom, of, type Observable } from 'rxjs';
 import { Public } from '../common/auth.decorators.js';
 import { createValidationPipe } from '../common/validation.js';
-import type { CacheTag } from './cache-tags.js';
+import { prefetchedVersions, type CacheTag } from './cache-tags.js';
 import { CacheService } from './cache.service.js';
+import { JSON_TYPE, present, toCachedBody, type CachedBody } from './cached-response.js';
+import { LearnedRoutes } from './http-cache.fast-path.js';
 
-const HTTP_CACHE_TAGS = 'cache:http-tags';
-/** Bodies from this size up are stored gzipped too (the compression middleware's threshold). */
-const GZIP_THRESHOLD = 1024;
-const JSON_TYPE = 'application/json; charset=utf-8';
-/**
- * Shared caches may store the answer but must ask again before each use: a write is seen by the
- * very next read. (With a validator, that revalidation can become a 304.)
- */
-const PUBLIC_CACHE_CONTROL = 'public, no-cache';
-
-/**
- * A response as cached: small bodies as JSON, larger ones only gzipped (compressed once, served
- * many times; base64 so that it survives Redis' JSON). The rare client without gzip gets it
- * inflated on the fly.
- */
-type CachedBody = { json: string; gz?: undefined } | { gz: string; json?: undefined };
-
+export const HTTP_CACHE_TAGS = 'cache:http-tags';
 /**
  * Caches a route's response for everyone: the route becomes @Public (no token is read), so the
  * response cannot depend on the caller. Keyed on the route and its validated arguments; tagged
@@ -91,6 +76,7 @@ export class HttpCacheInterceptor implements NestInterceptor {
   constructor(
     private readonly cache: CacheService,
     private readonly reflector: Reflector,
+    private readonly learned: LearnedRoutes,
   ) {}
 
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
@@ -102,24 +88,18 @@ export class HttpCacheInterceptor implements NestInterceptor {
     // Bad input is refused here, before the cache is consulted: only valid inputs are keys.
     const args = await this.argumentsOf(context, req);
     const route = (req.route as { path: string }).path;
+    const key = cacheKeyOf(route, args);
     const { value, hit } = await this.cache.wrap<CachedBody>(
-      cacheKeyOf(route, args),
+      key,
       tags,
       async () => toCachedBody(await lastValueFrom(next.handle())),
+      undefined,
+      prefetchedVersions.get(req),
     );
-    res.setHeader('X-Cache', hit ? 'HIT' : 'MISS');
-    res.setHeader('Cache-Control', PUBLIC_CACHE_CONTROL);
-    // added to what is there (CORS' Origin), never replacing it
-    res.vary('Accept-Encoding');
-    let body: Buffer;
-    if (value.gz === undefined) {
-      body = Buffer.from(value.json);
-    } else if (req.acceptsEncodings('gzip') === 'gzip') {
-      res.setHeader('Content-Encoding', 'gzip');
-      body = Buffer.from(value.gz, 'base64');
-    } else {
-      body = gunzipSync(Buffer.from(value.gz, 'base64'));
-    }
+    this.learned.learn(req, route, key, tags);
+    const body = present(req, res, value, hit);
+    // A Response sets its status over the route's 200; Express strips the body headers.
+    if (body === 'not-modified') return of(new Response(null, { status: 304 }));
     // Sent as bytes: the compression middleware leaves an already-encoded body alone.
     return of(new StreamableFile(body, { type: JSON_TYPE, length: body.length }));
   }
@@ -173,11 +153,4 @@ function specsOf(controller: Type, handler: { name: string }): ArgSpec[] {
         pipes: arg.pipes.map((p) => (typeof p === 'function' ? new p() : p)),
       };
     });
-}
-
-function toCachedBody(result: unknown): CachedBody {
-  const json = JSON.stringify(result);
-  return Buffer.byteLength(json) >= GZIP_THRESHOLD
-    ? { gz: gzipSync(json, { level: 6 }).toString('base64') }
-    : { json };
 }

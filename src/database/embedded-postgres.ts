@@ -4,6 +4,14 @@ import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { IN_MEMORY } from '../config/app-config.js';
 
+/**
+ * PostgreSQL's own default of 128 MB shared buffers lives in PGlite's WebAssembly memory, which
+ * is written in full at boot and never shrinks: ~150 MB of RSS for a demo database of 10 MB.
+ * 32 MB holds three times the demo data; past it pages come from the files through the OS page
+ * cache. Measured in bench/README.md, "Memory".
+ */
+const SETTINGS = ['shared_buffers=32MB'];
+
 /** Frontend messages that open or continue an extended-protocol exchange, which ends at Sync ('S'). */
 const EXTENDED_PROTOCOL = new Set(['P', 'B', 'D', 'E', 'C', 'H']);
 
@@ -130,7 +138,9 @@ export class EmbeddedPostgres {
   static async start(dataDir: string, maxConnections: number): Promise<EmbeddedPostgres> {
     const lockFile = dataDir === IN_MEMORY ? undefined : await EmbeddedPostgres.lock(dataDir);
     try {
-      const db = await PGlite.create(dataDir === IN_MEMORY ? undefined : join(dataDir, 'pglite'));
+      const db = await PGlite.create(dataDir === IN_MEMORY ? undefined : join(dataDir, 'pglite'), {
+        startParams: [...PGlite.defaultStartParams, ...SETTINGS.flatMap((s) => ['-c', s])],
+      });
       const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections });
       // pglite-socket 0.2 hands this queue to every connection it accepts
       (server as unknown as { queryQueue: ProtocolAwareQueue }).queryQueue = new ProtocolAwareQueue(

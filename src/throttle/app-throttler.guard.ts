@@ -1,19 +1,33 @@
 import { Injectable, type ExecutionContext } from '@nestjs/common';
-import { ThrottlerGuard } from '@nestjs/throttler';
+import { ThrottlerGuard, type ThrottlerOptions } from '@nestjs/throttler';
 import { THROTTLER_SKIP } from '@nestjs/throttler/dist/throttler.constants.js';
 import type { Request, Response } from 'express';
+import { prefetchedVersions, type CacheTag } from '../cache/cache-tags.js';
+import { earlyLimiters } from '../cache/http-cache.fast-path.js';
+import { HTTP_CACHE_TAGS } from '../cache/http-cache.interceptor.js';
 import { API_ROUTE_PREFIX } from '../common/http-edge.js';
 import { AppError } from '../common/error-codes.js';
 import { clientAddress } from './client-address.js';
 import { ResilientThrottlerStorage, type Hit } from './resilient-throttler.storage.js';
 
+/** A limit that a request found used up. */
+interface Exceeded {
+  name: string;
+  limit: number;
+  retryAfter: number;
+}
+
+/** Requests counted before the Nest pipeline (by the cache's fast path): never twice. */
+const countedEarly = new WeakMap<Request, Exceeded | null>();
+
 /**
  * The global limiter. One budget per client across all routes (keys name the limit and the
  * client, never the route), the client being `req.ip` as Express derives it from TRUST_PROXY
  * (see clientAddress for hops that are not addresses).
- * Every limit that applies to a request is counted in one storage call (one Redis round trip).
- * Answers with IETF `RateLimit-Limit/Remaining/Reset` headers for the tightest limit and, when
- * one is exceeded, 429 with a plain `Retry-After` in seconds.
+ * Every limit that applies to a request is counted in one storage call (one Redis round trip,
+ * which also reads a cached route's tag versions). Answers with IETF
+ * `RateLimit-Limit/Remaining/Reset` headers for the tightest limit and, when one is exceeded,
+ * 429 with a plain `Retry-After` in seconds.
  */
 @Injectable()
 export class AppThrottlerGuard extends ThrottlerGuard {
@@ -31,15 +45,54 @@ export class AppThrottlerGuard extends ThrottlerGuard {
     );
     if (active.length === 0) return true;
 
+    // a cached GET's tag versions come back with the counts: one round trip per request
+    const tags =
+      req.method === 'GET' || req.method === 'HEAD'
+        ? this.reflector.get<CacheTag[] | undefined>(HTTP_CACHE_TAGS, context.getHandler())
+        : undefined;
+    // the same URL later: counted by the cache's fast path with these very limits
+    if (tags) earlyLimiters.set(req, async (r, s) => !(await this.countOnce(r, s, active, tags)));
+    const exceeded = countedEarly.has(req)
+      ? countedEarly.get(req)
+      : await this.count(req, context.switchToHttp().getResponse<Response>(), active, tags);
+    if (exceeded) {
+      throw new AppError(
+        'RATE_LIMITED',
+        `Too many requests: the ${exceeded.name} limit of ${exceeded.limit} is used up; retry in ${exceeded.retryAfter} s`,
+      );
+    }
+    return true;
+  }
+
+  private async countOnce(
+    req: Request,
+    res: Response,
+    active: ThrottlerOptions[],
+    tags: CacheTag[],
+  ): Promise<Exceeded | null> {
+    const exceeded = await this.count(req, res, active, tags);
+    countedEarly.set(req, exceeded);
+    return exceeded;
+  }
+
+  /** Counts the request against every active limit, sets the headers; the limit it exceeds. */
+  private async count(
+    req: Request,
+    res: Response,
+    active: ThrottlerOptions[],
+    tags: CacheTag[] | undefined,
+  ): Promise<Exceeded | null> {
     const tracker = await this.getTracker(req);
     const hits: Hit[] = active.map((t) => ({
       key: `${t.name}:${tracker}`,
       ttl: t.ttl as number,
       limit: t.limit as number,
     }));
-    const records = await (this.storageService as ResilientThrottlerStorage).incrementAll(hits);
+    const { records, versions } = await (
+      this.storageService as ResilientThrottlerStorage
+    ).incrementAll(hits, tags);
+    if (versions) prefetchedVersions.set(req, versions);
 
-    const res = context.switchToHttp().getResponse<Response>();
     let tightest = 0;
     records.forEach((r, i) => {
       const left = hits[i].limit - r.totalHits;
@@ -56,14 +109,9 @@ export class AppThrottlerGuard extends ThrottlerGuard {
       .map((r, i) => ({ r, name: active[i].name!, limit: hits[i].limit }))
       .filter(({ r }) => r.isBlocked)
       .sort((a, b) => b.r.timeToBlockExpire - a.r.timeToBlockExpire)[0];
-    if (blocked) {
-      res.setHeader('Retry-After', blocked.r.timeToBlockExpire);
-      throw new AppError(
-        'RATE_LIMITED',
-        `Too many requests: the ${blocked.name} limit of ${blocked.limit} is used up; retry in ${blocked.r.timeToBlockExpire} s`,
-      );
-    }
-    return true;
+    if (!blocked) return null;
+    res.setHeader('Retry-After', blocked.r.timeToBlockExpire);
+    return { name: blocked.name, limit: blocked.limit, retryAfter: blocked.r.timeToBlockExpire };
   }
 
   /** The client address (junk in X-Forwarded-For never makes a bucket), IPv6 by /64. */

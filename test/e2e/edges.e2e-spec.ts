@@ -20,6 +20,12 @@ function recordCacheKeys(t: TestApp): Set<string> {
     if (key.startsWith('http:')) keys.add(key);
     return wrap(key, ...rest);
   });
+  // the cache's fast path reads learned URLs' entries without wrap
+  const peek = cache.peek.bind(cache);
+  vi.spyOn(cache, 'peek').mockImplementation((key, ...rest) => {
+    if (key.startsWith('http:')) keys.add(key);
+    return peek(key, ...rest);
+  });
   return keys;
 }
 
