@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, runServer } from '../support/process.js';
+import { freePort, runServer, type RunningProcess } from '../support/process.js';
 import { waitFor } from '../support/wait.js';
 
 /** The built server, started the way `npm start` starts it. */
@@ -33,6 +33,7 @@ describe('server process', () => {
       UPLOAD_DIR: join(dir, 'uploads'),
     };
     const base = `http://127.0.0.1:${port}`;
+    const started: RunningProcess[] = [];
     const ready = () =>
       waitFor(
         async () => (await fetch(`${base}/health/ready`).catch(() => null))?.status === 200,
@@ -40,6 +41,7 @@ describe('server process', () => {
       );
     try {
       const first = runServer(env);
+      started.push(first);
       expect(await ready()).toBe(true);
       const states = (await (await fetch(`${base}/api/v1/states`)).json()) as { data: unknown[] };
       expect(states.data).toHaveLength(50);
@@ -61,6 +63,7 @@ describe('server process', () => {
       expect(existsSync(join(dir, 'data', 'pglite.pid'))).toBe(false);
 
       const second = runServer(env);
+      started.push(second);
       expect(await ready()).toBe(true);
       const again = (await (await fetch(`${base}/api/v1/states`)).json()) as { data: unknown[] };
       expect(again.data).toHaveLength(50);
@@ -69,6 +72,8 @@ describe('server process', () => {
       expect(await second.exited).toBe('SIGTERM');
       expect(existsSync(join(dir, 'data', 'pglite.pid'))).toBe(false);
     } finally {
+      // a failed assertion must not leave a server holding the port and the data directory
+      for (const server of started) server.child.kill('SIGKILL');
       await rm(dir, { recursive: true, force: true });
     }
   });
