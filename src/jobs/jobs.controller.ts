@@ -1,15 +1,4 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  Header,
-  HttpCode,
-  Param,
-  Patch,
-  Post,
-  Query,
-} from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiCreatedResponse,
@@ -65,7 +54,6 @@ export class JobsController {
   // declared before :idOrSlug, which would otherwise take "mine" for a slug
   @Get('mine')
   @Roles('employer', 'admin')
-  @Header('Cache-Control', 'no-store')
   @ApiBearerAuth()
   @ApiOperation({
     operationId: 'listMyJobs',
@@ -81,7 +69,6 @@ export class JobsController {
 
   @Get('mine/:id')
   @Roles('employer', 'admin')
-  @Header('Cache-Control', 'no-store')
   @ApiBearerAuth()
   @ApiOperation({
     operationId: 'getMyJob',

@@ -11,7 +11,6 @@ export class MetricsController {
 
   @Get()
   @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
-  @Header('Cache-Control', 'no-store')
   scrape(): Promise<string> {
     return this.metrics.registry.metrics();
   }

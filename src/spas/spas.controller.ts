@@ -3,7 +3,6 @@ import {
   Controller,
   Delete,
   Get,
-  Header,
   HttpCode,
   Param,
   Patch,
@@ -58,7 +57,6 @@ export class SpasController {
   // declared before :idOrSlug, which would otherwise take "mine" for a slug
   @Get('mine')
   @Roles('employer', 'admin')
-  @Header('Cache-Control', 'no-store')
   @ApiBearerAuth()
   @ApiOperation({
     operationId: 'listMySpas',
