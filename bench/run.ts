@@ -457,6 +457,11 @@ async function rawBody(url: string): Promise<{ body: Buffer; encoding?: string }
   });
 }
 
+/** BENCH_SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": profiles the servers. */
+function serverNodeArgs(): string[] {
+  return process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+}
+
 /** wrk with a script sending `paths` round robin from `clients`, pinned to the second core. */
 function wrk(base: string, paths: string[], clients: string[], seconds: number, conns: number) {
   const script = join(RESULTS, 'compare.lua');
@@ -526,7 +531,12 @@ async function compare(dbEnv: NodeJS.ProcessEnv): Promise<CompareRow[]> {
     const version = spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
     const start = async (script: string, env: NodeJS.ProcessEnv) => {
       const port = await freePort();
-      const [cmd, argv] = pinned(0, [node, '--max-semi-space-size=16', script]);
+      const [cmd, argv] = pinned(0, [
+        node,
+        ...serverNodeArgs(),
+        '--max-semi-space-size=16',
+        script,
+      ]);
       const child = spawn(cmd, argv, {
         cwd: ROOT,
         // request log lines are written (to /dev/null), not shown
@@ -661,12 +671,10 @@ async function main(): Promise<void> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const prefix = `bench${Date.now()}:`;
-  // BENCH_SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the server under load
-  const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   // the flags of `npm run start:prod` (a larger young generation: ~10% less CPU in GC)
   const server = spawn(
     process.execPath,
-    [...nodeArgs, '--max-semi-space-size=16', join(DIST, 'src/main.js')],
+    [...serverNodeArgs(), '--max-semi-space-size=16', join(DIST, 'src/main.js')],
     {
       cwd: ROOT,
       stdio: ['ignore', 'inherit', 'inherit'],

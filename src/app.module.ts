@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
+import { AdminJobsModule } from './admin-jobs/admin-jobs.module.js';
 import { ApplicationsModule } from './applications/applications.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { AppCacheModule } from './cache/cache.module.js';
@@ -16,7 +17,9 @@ import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { LocationsModule } from './locations/locations.module.js';
+import { MailModule } from './mail/mail.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { QueueModule } from './queue/queue.module.js';
 import { RedisModule } from './redis/redis.module.js';
 import { SpasModule } from './spas/spas.module.js';
 import { ThrottleModule } from './throttle/throttle.module.js';
@@ -36,6 +39,8 @@ export class AppModule {
         RedisModule,
         AppCacheModule,
         MetricsModule,
+        QueueModule,
+        MailModule,
         HealthModule.forRoot(config),
         // Global guards run in registration order: the rate limiter, the body's media type,
         // then authentication.
@@ -48,6 +53,7 @@ export class AppModule {
         SpasModule,
         JobsModule,
         ApplicationsModule,
+        AdminJobsModule,
       ],
       providers: [
         { provide: APP_PIPE, useFactory: createValidationPipe },

@@ -1,17 +1,92 @@
 import cluster, { type Worker } from 'node:cluster';
 import pino from 'pino';
+import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import type { AppConfig } from './config/app-config.js';
 import { LOCK_KEYS, withAdvisoryLock } from './database/advisory-lock.js';
 import { openDataSource, type AppDataSource } from './database/data-source.js';
 import { seedDemoData } from './database/seed/demo-data.js';
+import { QUEUE_POOL_SIZE } from './queue/queue.constants.js';
+import {
+  METRICS_REPLY,
+  METRICS_REQUEST,
+  type MetricsReply,
+  type MetricsRequest,
+} from './metrics/cluster-metrics.js';
 
-const STOP_TIMEOUT_MS = 30_000;
+/** A worker's stop past SHUTDOWN_GRACE_MS: in-flight requests (20 s at most), views, pools. */
+const STOP_AFTER_GRACE_MS = 30_000;
 const RESPAWN_DELAY_MS = 1000;
+/** prom-client's cluster protocol (its workers answer these with their registries). */
+const PROM_REQUEST = 'prom-client:getMetricsReq';
+const PROM_REPLY = 'prom-client:getMetricsRes';
+const GATHER_TIMEOUT_MS = 5000;
+
+type WorkerMetrics = MetricObjectWithValues<MetricValue<string>>[];
+
+/**
+ * Every serving worker's metrics as one text (prom-client's aggregation: series with the same
+ * labels are merged by each metric's aggregator; here every series carries its worker's pid).
+ * Asks only the workers that listen (a booting worker has no registry yet); fails when one does
+ * not answer, rather than answer with a partial cluster.
+ */
+class MetricsGatherer {
+  private readonly serving = new Set<Worker>();
+  private readonly requests = new Map<
+    number,
+    { got: WorkerMetrics[]; left: Set<Worker>; done: (err?: Error) => void }
+  >();
+  private seq = 0;
+
+  constructor() {
+    cluster.on('listening', (worker) => this.serving.add(worker));
+    cluster.on('exit', (worker) => {
+      this.serving.delete(worker);
+      for (const request of this.requests.values()) {
+        request.left.delete(worker);
+        if (request.left.size === 0) request.done();
+      }
+    });
+    cluster.on(
+      'message',
+      (worker, msg: { type?: string; requestId?: number; metrics?: unknown; error?: string }) => {
+        if (msg?.type !== PROM_REPLY || msg.requestId === undefined) return;
+        const request = this.requests.get(msg.requestId);
+        if (!request) return;
+        if (msg.error) return request.done(new Error(msg.error));
+        request.got.push(...(msg.metrics as WorkerMetrics[]));
+        request.left.delete(worker);
+        if (request.left.size === 0) request.done();
+      },
+    );
+  }
+
+  gather(): Promise<string> {
+    const workers = [...this.serving].filter((w) => w.isConnected());
+    const requestId = this.seq++;
+    return new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(
+        () => finish(new Error(`a worker did not answer in ${GATHER_TIMEOUT_MS} ms`)),
+        GATHER_TIMEOUT_MS,
+      );
+      const finish = (err?: Error) => {
+        if (!this.requests.delete(requestId)) return;
+        clearTimeout(timer);
+        if (err) return reject(err);
+        AggregatorRegistry.aggregate(request.got).metrics().then(resolve, reject);
+      };
+      const request = { got: [] as WorkerMetrics[], left: new Set(workers), done: finish };
+      this.requests.set(requestId, request);
+      if (workers.length === 0) return finish(new Error('no worker is serving'));
+      for (const w of workers) w.send({ type: PROM_REQUEST, requestId });
+    });
+  }
+}
 
 /**
  * The cluster primary (WEB_CONCURRENCY > 1): forks the workers, which share the port, restarts
- * any that dies, relays cache invalidations between them when there is no Redis, and stops them
- * gracefully on SIGINT/SIGTERM. With the embedded database it runs the one embedded server every
+ * any that dies, relays cache invalidations between them when there is no Redis, gathers every
+ * worker's metrics for the worker a scrape reached, and stops them gracefully on SIGINT/SIGTERM
+ * (each drains as main.ts describes; the shared port stays open while any worker listens). With the embedded database it runs the one embedded server every
  * worker connects to (PGlite is single-process), migrating and seeding it before the fork.
  */
 export async function runPrimary(config: AppConfig): Promise<void> {
@@ -27,7 +102,8 @@ export async function runPrimary(config: AppConfig): Promise<void> {
     );
   }
   if (config.database.type === 'pglite' && !config.database.url) {
-    const perWorker = config.database.poolSize + config.database.maxOverflow;
+    // each worker's pool and its queue's own connections (pg-boss)
+    const perWorker = config.database.poolSize + config.database.maxOverflow + QUEUE_POOL_SIZE;
     embedded = await openDataSource(
       { ...config.database, poolSize: 1, maxOverflow: 0 },
       { migrate: true, embeddedMaxConnections: workers * perWorker + 10 },
@@ -41,7 +117,18 @@ export async function runPrimary(config: AppConfig): Promise<void> {
 
   let stopping = false;
   const fork = (): Worker => cluster.fork(env);
+  const metrics = new MetricsGatherer();
   cluster.on('message', (from, message: { type?: string }) => {
+    if (message?.type === METRICS_REQUEST) {
+      const { id } = message as MetricsRequest;
+      const reply = (r: Omit<MetricsReply, 'type' | 'id'>) =>
+        from.isConnected() && from.send({ type: METRICS_REPLY, id, ...r } satisfies MetricsReply);
+      metrics.gather().then(
+        (text) => reply({ text }),
+        (err: Error) => reply({ error: err.message }),
+      );
+      return;
+    }
     if (typeof message?.type !== 'string' || !message.type.startsWith('spajobs:')) return;
     for (const worker of Object.values(cluster.workers ?? {}))
       if (worker && worker !== from) worker.send(message);
@@ -63,7 +150,10 @@ export async function runPrimary(config: AppConfig): Promise<void> {
       alive.map(
         (w) =>
           new Promise<void>((resolve) => {
-            const force = setTimeout(() => w.kill('SIGKILL'), STOP_TIMEOUT_MS);
+            const force = setTimeout(
+              () => w.kill('SIGKILL'),
+              (signal === 'SIGTERM' ? config.shutdownGraceMs : 0) + STOP_AFTER_GRACE_MS,
+            );
             w.once('exit', () => {
               clearTimeout(force);
               resolve();

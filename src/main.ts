@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import cluster from 'node:cluster';
+import type { Server, ServerResponse } from 'node:http';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
@@ -8,16 +9,26 @@ import { setupApp } from './app.setup.js';
 import { runPrimary } from './cluster.js';
 import { loadConfig, loadDotEnv, type AppConfig } from './config/app-config.js';
 import { DEMO_ADMIN, DEMO_USER_PASSWORD } from './database/seed/demo-data.js';
+import { ShutdownState } from './health/shutdown-state.js';
 
 const LISTEN_BACKLOG = 4096;
+/**
+ * Idle keep-alive connections are kept longer than any load balancer keeps its own (nginx's
+ * upstream `keepalive_timeout` is 4 s in deploy/nginx.conf, an AWS ALB's idle timeout 60 s): the
+ * balancer, never this server, closes an idle connection, so it never sends a request on a
+ * connection this side is closing (a POST lost that way is a 502 with an unknown outcome).
+ */
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+/** After the grace, requests still running get this long to finish; then their sockets are cut. */
+const IN_FLIGHT_LIMIT_MS = 20_000;
 
 async function bootstrap(config: AppConfig): Promise<void> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
     bufferLogs: true,
-    // keep-alive sockets would otherwise hold a graceful shutdown open
-    forceCloseConnections: true,
+    // no forceCloseConnections: a shutdown lets in-flight requests finish (see drainOnSigterm)
   });
   setupApp(app, config);
+  drainOnSigterm(app, config);
   // Node's default accept backlog (511) drops SYNs when a crowd connects at once (clients then
   // wait for a TCP retransmit, 1-7 s); the kernel caps this at net.core.somaxconn.
   const listen = app.listen.bind(app) as unknown as (
@@ -27,18 +38,53 @@ async function bootstrap(config: AppConfig): Promise<void> {
   ) => Promise<unknown>;
   await listen(config.port, config.host, LISTEN_BACKLOG);
   const logger = app.get(Logger);
-  if (config.database.replicaUrls.length > 0) {
-    logger.warn(
-      'DATABASE_REPLICA_URLS is ignored: every query goes to the primary (see README)',
-      'Bootstrap',
-    );
-  }
   logger.log(
     `spajobs listening on http://${config.host}:${config.port} (database: ${config.database.type}, ` +
       `redis: ${config.redis.enabled ? 'on' : 'off'}${cluster.isWorker ? `, worker ${cluster.worker?.id}` : ''})`,
     'Bootstrap',
   );
   if (!cluster.isWorker || cluster.worker?.id === 1) welcome(logger, config);
+}
+
+/**
+ * Zero-downtime stop. On SIGTERM, before Nest's own handler runs: readiness answers 503 at once
+ * and every response from then on carries `Connection: close` (those in flight too, unless their
+ * headers are out), so no keep-alive connection outlives its current request. The server keeps
+ * accepting for SHUTDOWN_GRACE_MS (terminus' wait), long enough for a load balancer to notice the
+ * 503 and for nginx's idle upstream connections (keepalive_timeout 4 s) to be closed by nginx; then
+ * Nest closes the listener (new connections are refused: nginx retries them elsewhere, whatever
+ * the method, since nothing was sent) and idle connections, waits for requests in flight (at most
+ * IN_FLIGHT_LIMIT_MS more), writes the buffered views and closes the pools. SIGINT (Ctrl-C) skips
+ * the grace.
+ */
+function drainOnSigterm(app: NestExpressApplication, config: AppConfig): void {
+  const server: Server = app.getHttpServer();
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1000;
+  const state = app.get(ShutdownState);
+  const inFlight = new Set<ServerResponse>();
+  server.prependListener('request', (_req, res: ServerResponse) => {
+    if (state.draining) {
+      res.setHeader('Connection', 'close');
+    } else {
+      inFlight.add(res);
+      res.once('close', () => {
+        inFlight.delete(res);
+        // the listener is closed: a connection that had sent its headers before the drain is
+        // idle once this response is out (next tick), and nothing new can arrive on it
+        if (state.draining && !server.listening) setImmediate(() => server.closeIdleConnections());
+      });
+    }
+  });
+  // once: Nest re-raises SIGTERM after its hooks, which must then end the process
+  process.prependOnceListener('SIGTERM', () => {
+    state.begin('SIGTERM', config.shutdownGraceMs);
+    for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
+    setTimeout(
+      () => server.closeAllConnections(),
+      config.shutdownGraceMs + IN_FLIGHT_LIMIT_MS,
+    ).unref();
+  });
 }
 
 /** The last lines of the first screen: where to go, and (in development) how to log in. */

@@ -7,6 +7,7 @@ import { CursorCodec } from '../common/cursor.js';
 import { paginate, type Keyset } from '../common/keyset.js';
 import type { Page } from '../common/page.js';
 import { JobsService } from '../jobs/jobs.service.js';
+import { ApplicationReceivedNotice } from '../notices/application-received.notice.js';
 import { mayManage } from '../spas/spa-access.js';
 import { UploadsService } from '../uploads/uploads.service.js';
 import { Application, type ApplicationStatus } from './application.entity.js';
@@ -42,6 +43,7 @@ export class ApplicationsService {
     private readonly jobs: JobsService,
     private readonly uploads: UploadsService,
     private readonly cursors: CursorCodec,
+    private readonly notices: ApplicationReceivedNotice,
   ) {}
 
   /**
@@ -64,14 +66,19 @@ export class ApplicationsService {
     const resume = received.file ? await this.uploads.keep(actor, received.file) : undefined;
     let id: number;
     try {
-      const result = await this.applications.insert({
-        jobId,
-        applicantId: actor.id,
-        coverLetter: dto.coverLetter ?? null,
-        resumeFile: resume?.name ?? null,
-        resumeSize: resume?.size ?? null,
+      // the owner's notice is a row of the same transaction: committed together or not at all
+      id = await this.applications.manager.transaction(async (tx) => {
+        const result = await tx.insert(Application, {
+          jobId,
+          applicantId: actor.id,
+          coverLetter: dto.coverLetter ?? null,
+          resumeFile: resume?.name ?? null,
+          resumeSize: resume?.size ?? null,
+        });
+        const inserted = result.identifiers[0].id as number;
+        await this.notices.enqueue(tx, inserted);
+        return inserted;
       });
-      id = result.identifiers[0].id as number;
     } catch (err) {
       if (resume) await this.uploads.release(resume);
       throw err;

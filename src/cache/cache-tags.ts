@@ -1,3 +1,5 @@
+import { requestSlot } from '../common/request-slot.js';
+
 /**
  * What a cached entry depends on. A write bumps the version of the tags it changes, which
  * orphans every entry built on the old version (no KEYS, no FLUSHDB).
@@ -12,7 +14,14 @@ export type CacheTag = (typeof CACHE_TAGS)[number];
 export const cacheVersionKey = (tag: CacheTag): string => `cache-version:${tag}`;
 
 /**
+ * The one Redis Cluster slot of every tag version (see RedisService.key): a read's MGET and a
+ * write's MULTI INCR touch several tags at once, which a cluster allows only within one slot.
+ * Limit windows are spread by client instead, so this slot holds just these few keys.
+ */
+export const CACHE_VERSIONS_SLOT = 'cache-versions';
+
+/**
  * Tag versions read from Redis for a request in the limiter's round trip (see
  * AppThrottlerGuard), so that its cache lookup needs no second one. Null for a missing key.
  */
-export const prefetchedVersions = new WeakMap<object, Array<string | null>>();
+export const prefetchedVersions = requestSlot<Array<string | null>>('prefetched cache versions');

@@ -1,9 +1,9 @@
+import { EventEmitter } from 'node:events';
 import { Global, Module } from '@nestjs/common';
 import { CacheModule } from '@nestjs/cache-manager';
 import { DiscoveryModule } from '@nestjs/core';
-import KeyvRedis from '@keyv/redis';
 import { KeyvCacheableMemory } from 'cacheable';
-import { Keyv } from 'keyv';
+import { Keyv, type KeyvStoreAdapter } from 'keyv';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { RedisService } from '../redis/redis.service.js';
@@ -19,25 +19,47 @@ import { HttpCacheInterceptor } from './http-cache.interceptor.js';
 const L1_MAX_ENTRIES = 10_000;
 
 /**
- * The Redis layer over the shared connection: every call bounded in time (a miss or a skipped
- * write when Redis is slow), and never closed by cache-manager (RedisService owns the connection).
+ * The Redis layer over the shared connection (a single server or a cluster: entries are single
+ * keys, spread over the slots), every call bounded in time: a miss or a skipped write when Redis
+ * is slow or down. Keys read `<namespace>::<key>`, as @keyv/redis wrote them. Never clears:
+ * entries are orphaned by version bumps and expire (no KEYS, no FLUSHDB).
  */
-class SharedKeyvRedis<T> extends KeyvRedis<T> {
+class SharedRedisStore extends EventEmitter implements KeyvStoreAdapter {
+  opts = {};
+  namespace?: string;
+
   constructor(private readonly redis: RedisService) {
-    super(redis.client, { throwOnConnectError: false, throwOnErrors: false });
+    super();
   }
 
-  override async get<U = T>(key: string): Promise<U | undefined> {
+  async get<U>(key: string): Promise<U | undefined> {
     if (!this.redis.ready) return undefined;
-    return this.redis.bounded(super.get<U>(key)).catch(() => undefined);
+    const value = await this.redis
+      .bounded(this.redis.client!.get(this.fullKey(key)))
+      .catch(() => null);
+    return (value ?? undefined) as U | undefined;
   }
 
-  override async set(key: string, value: string, ttl?: number): Promise<void> {
+  async set(key: string, value: string, ttl?: number): Promise<void> {
     if (!this.redis.ready) return;
-    await this.redis.bounded(super.set(key, value, ttl)).catch(() => undefined);
+    await this.redis
+      .bounded(this.redis.client!.set(this.fullKey(key), value, ttl ? { PX: ttl } : undefined))
+      .catch(() => undefined);
   }
 
-  override async disconnect(): Promise<void> {}
+  async delete(key: string): Promise<boolean> {
+    if (!this.redis.ready) return false;
+    const removed = await this.redis
+      .bounded(this.redis.client!.del(this.fullKey(key)))
+      .catch(() => 0);
+    return removed > 0;
+  }
+
+  async clear(): Promise<void> {}
+
+  private fullKey(key: string): string {
+    return this.namespace ? `${this.namespace}::${key}` : key;
+  }
 }
 
 function quiet<T extends Keyv>(keyv: T): T {
@@ -54,16 +76,21 @@ function quiet<T extends Keyv>(keyv: T): T {
       useFactory: (config: AppConfig, redis: RedisService) => {
         const memory = quiet(
           new Keyv({
-            store: new KeyvCacheableMemory({ lruSize: L1_MAX_ENTRIES, useClone: false }),
+            // one Map (the default shards keys over 16, hashing every key on every read)
+            store: new KeyvCacheableMemory({
+              lruSize: L1_MAX_ENTRIES,
+              useClone: false,
+              storeHashSize: 1,
+            }),
             // kept by reference: cached values are never mutated (see CacheResult)
             serialize: undefined,
             deserialize: undefined,
           }),
         );
-        const shared = redis.client
+        const shared = redis.enabled
           ? quiet(
               new Keyv({
-                store: new SharedKeyvRedis(redis),
+                store: new SharedRedisStore(redis),
                 namespace: redis.key('cache'),
                 useKeyPrefix: false,
               }),

@@ -1,12 +1,15 @@
 import cluster from 'node:cluster';
 import { randomInt } from 'node:crypto';
-import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnModuleInit } from '@nestjs/common';
 import { CACHE_MANAGER } from '@nestjs/cache-manager';
 import type { Cache } from 'cache-manager';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { LSN_UNKNOWN, lsnKey, parseLsnKey, type Lsn } from '../database/lsn.js';
+import { ReadConsistencyService } from '../database/read-consistency.service.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { RedisService } from '../redis/redis.service.js';
-import { CACHE_TAGS, cacheVersionKey, type CacheTag } from './cache-tags.js';
+import { CACHE_TAGS, CACHE_VERSIONS_SLOT, cacheVersionKey, type CacheTag } from './cache-tags.js';
 
 /**
  * While a configured Redis is unreachable, entries live this long at most: other processes
@@ -19,7 +22,24 @@ const IPC_INVALIDATE = 'spajobs:cache-invalidate';
 interface IpcInvalidate {
   type: typeof IPC_INVALIDATE;
   tags: CacheTag[];
+  /** The fence (lsnKey), when known. */
+  lsn?: string;
 }
+
+/**
+ * Bumps each version and raises its fence (the primary's WAL position after the write, fixed
+ * width hex, so text order is numeric order) to at least ARGV[1]: several writers may finish out
+ * of order, and a fence must never go back. KEYS: version1, fence1, version2, fence2, ...
+ */
+const BUMP_SCRIPT = `
+for i = 1, #KEYS, 2 do
+  redis.call('INCR', KEYS[i])
+  if ARGV[1] ~= '' then
+    local cur = redis.call('GET', KEYS[i + 1])
+    if not cur or cur < ARGV[1] then redis.call('SET', KEYS[i + 1], ARGV[1]) end
+  end
+end
+return 1`;
 
 export interface Cached<T> {
   value: T;
@@ -45,6 +65,8 @@ export class CacheService implements OnModuleInit {
     @Inject(CACHE_MANAGER) private readonly cache: Cache,
     private readonly redis: RedisService,
     @Inject(APP_CONFIG) config: AppConfig,
+    @Optional() private readonly consistency?: ReadConsistencyService,
+    @Optional() private readonly metrics?: MetricsService,
   ) {
     this.defaultTtlMs = config.cache.ttlSeconds * 1000;
   }
@@ -55,9 +77,18 @@ export class CacheService implements OnModuleInit {
     this.redis.onReady(() => void this.seedVersions());
     if (cluster.isWorker && !this.redis.enabled) {
       process.on('message', (msg: IpcInvalidate) => {
-        if (msg?.type === IPC_INVALIDATE) this.bumpLocal(msg.tags);
+        if (msg?.type !== IPC_INVALIDATE) return;
+        this.bumpLocal(msg.tags);
+        if (msg.lsn) this.consistency?.noteFence(msg.tags, parseLsnKey(msg.lsn));
       });
     }
+    // Another process's write (LISTEN/NOTIFY): seen here even while Redis is down.
+    this.consistency?.onInvalidation((inv) => {
+      const tags = inv.tags.filter((t): t is CacheTag => CACHE_TAGS.includes(t as CacheTag));
+      this.bumpLocal(tags);
+      if (inv.bumpShared) void this.bumpShared(tags, inv.lsn);
+    });
+    this.consistency?.onResync(() => this.bumpLocal([...CACHE_TAGS]));
   }
 
   /**
@@ -71,16 +102,26 @@ export class CacheService implements OnModuleInit {
     ttlMs = this.defaultTtlMs,
     prefetched?: Array<string | null>,
   ): Promise<Cached<T>> {
-    const { version, shared } = await this.versions(tags, prefetched);
+    const known = await this.versions(tags, prefetched);
+    const shared = known.shared;
+    let version = known.version;
+    if (!shared) {
+      if (!(await this.othersKnown())) {
+        // what other processes wrote is unknown: the primary, cached nowhere
+        return { value: await this.consistency!.readBehind(LSN_UNKNOWN, load), hit: false };
+      }
+      version = this.localVersion(tags); // with what arrived while waiting
+    }
     let hit = true;
     const value = await this.cache.wrap<T>(
       `${version}|${key}`,
       () => {
         hit = false;
-        return load();
+        return this.fill(tags, load, shared);
       },
       shared || !this.redis.enabled ? ttlMs : Math.min(ttlMs, OUTAGE_TTL_MS),
     );
+    this.metrics?.cacheLookup(tags, hit);
     return { value, hit };
   }
 
@@ -93,18 +134,61 @@ export class CacheService implements OnModuleInit {
     tags: CacheTag[],
     prefetched?: Array<string | null>,
   ): Promise<T | undefined> {
-    const { version } = await this.versions(tags, prefetched);
+    let { version } = await this.versions(tags, prefetched);
+    if (!version.startsWith('r')) {
+      if (!(await this.othersKnown())) return undefined;
+      version = this.localVersion(tags); // with what arrived while waiting
+    }
     return (await this.cache.stores[0].get<T>(`${version}|${key}`)) ?? undefined;
   }
 
   /** Makes every entry under these tags stale, here and (with Redis or IPC) everywhere. */
   async invalidate(...tags: CacheTag[]): Promise<void> {
     this.bumpLocal(tags);
+    // NOTIFY to every process (with Redis down too), and the fence: the primary's WAL position
+    // now that the write has committed
+    const lsn = await this.consistency?.published(tags);
     if (this.redis.enabled) {
-      await this.bumpShared(tags);
+      // a process whose Redis works bumps the shared versions for us (see onInvalidation)
+      if (!(await this.bumpShared(tags, lsn))) await this.consistency?.published(tags, true);
     } else if (cluster.isWorker && process.send) {
-      process.send({ type: IPC_INVALIDATE, tags } satisfies IpcInvalidate);
+      const msg: IpcInvalidate = { type: IPC_INVALIDATE, tags };
+      if (lsn !== undefined) msg.lsn = lsnKey(lsn);
+      process.send(msg);
     }
+  }
+
+  /**
+   * Without Redis's versions (down, or off), may this process serve what it cached? Only when it
+   * has heard of every write committed before now: with Redis configured (several processes or
+   * servers share the data), that takes one round trip on the invalidation channel (shared by
+   * concurrent reads); when the channel is lost too, nothing cached is served.
+   */
+  private async othersKnown(): Promise<boolean> {
+    if (!this.consistency?.enabled) return true;
+    return this.redis.enabled ? this.consistency.caughtUp() : this.consistency.listening;
+  }
+
+  /**
+   * Loads a missing entry, from a replica that has replayed past the latest invalidation of its
+   * tags (this process's knowledge, and Redis's when the versions came from there), else from the
+   * primary.
+   */
+  private async fill<T>(tags: CacheTag[], load: () => Promise<T>, shared: boolean): Promise<T> {
+    const consistency = this.consistency;
+    if (!consistency?.hasReplicas) return load();
+    let fromRedis: Lsn = 0n;
+    if (shared) {
+      try {
+        const values = await this.redis.bounded(
+          this.redis.client!.mGet(tags.map((t) => this.fenceKey(t))),
+        );
+        for (const v of values) if (v && parseLsnKey(v) > fromRedis) fromRedis = parseLsnKey(v);
+      } catch {
+        return consistency.readBehind(LSN_UNKNOWN, load); // the fence is unknown: the primary
+      }
+    }
+    return consistency.readBehind(consistency.fenceOf(tags, fromRedis), load);
   }
 
   private async versions(
@@ -123,10 +207,11 @@ export class CacheService implements OnModuleInit {
         // fall through to this process's own versions
       }
     }
-    return {
-      version: `m${tags.map((t) => this.localVersions.get(t) ?? 0).join('.')}`,
-      shared: false,
-    };
+    return { version: this.localVersion(tags), shared: false };
+  }
+
+  private localVersion(tags: CacheTag[]): string {
+    return `m${tags.map((t) => this.localVersions.get(t) ?? 0).join('.')}`;
   }
 
   /**
@@ -149,20 +234,31 @@ export class CacheService implements OnModuleInit {
     for (const t of tags) this.localVersions.set(t, (this.localVersions.get(t) ?? 0) + 1);
   }
 
-  private async bumpShared(tags: CacheTag[]): Promise<void> {
-    if (!this.redis.ready) return; // the reconnect handler bumps every tag once Redis is back
+  /** False when Redis could not be told (the reconnect handler bumps every tag once it is back). */
+  private async bumpShared(tags: CacheTag[], lsn?: Lsn): Promise<boolean> {
+    if (!this.redis.ready) return false;
     try {
-      const multi = this.redis.client!.multi();
-      for (const t of tags) multi.incr(this.versionKey(t));
-      await this.redis.bounded(multi.exec());
+      await this.redis.bounded(
+        this.redis.client!.eval(BUMP_SCRIPT, {
+          keys: tags.flatMap((t) => [this.versionKey(t), this.fenceKey(t)]),
+          arguments: [lsn === undefined ? '' : lsnKey(lsn)],
+        }),
+      );
+      return true;
     } catch (err) {
       this.logger.warn(
         `Could not invalidate ${tags.join(', ')} in Redis: ${(err as Error).message}`,
       );
+      return false;
     }
   }
 
+  /** The tag's fence, next to (and in the cluster slot of) its version. */
+  private fenceKey(tag: CacheTag): string {
+    return `${this.versionKey(tag)}:fence`;
+  }
+
   private versionKey(tag: CacheTag): string {
-    return this.redis.key(cacheVersionKey(tag));
+    return this.redis.key(cacheVersionKey(tag), CACHE_VERSIONS_SLOT);
   }
 }

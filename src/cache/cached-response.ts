@@ -55,6 +55,22 @@ export function noneMatch(header: string | undefined, etag: string): boolean {
   });
 }
 
+/** Accept-Encoding values seen, and whether each takes gzip (clients send few distinct ones). */
+const gzipByHeader = new Map<string, boolean>();
+const MAX_ENCODING_HEADERS = 256;
+
+/** Whether the client takes gzip, negotiated as Express does, once per distinct header. */
+function takesGzip(req: Request): boolean {
+  const header = req.headers['accept-encoding'] ?? '';
+  let takes = gzipByHeader.get(header);
+  if (takes === undefined) {
+    takes = req.acceptsEncodings('gzip') === 'gzip';
+    if (gzipByHeader.size >= MAX_ENCODING_HEADERS) gzipByHeader.clear();
+    gzipByHeader.set(header, takes);
+  }
+  return takes;
+}
+
 /**
  * Sets the headers of a cached answer and says what to send: its bytes, or nothing for a 304
  * (the client's copy is current). Used by the Nest path and the fast path alike.
@@ -73,8 +89,9 @@ export function present(
   res.setHeader('X-Cache', hit ? 'HIT' : 'MISS');
   res.setHeader('Cache-Control', PUBLIC_CACHE_CONTROL);
   // added to what is there (CORS' Origin), never replacing it
-  res.vary('Accept-Encoding');
-  const gzip = value.gz !== undefined && req.acceptsEncodings('gzip') === 'gzip';
+  const vary = res.getHeader('Vary');
+  res.setHeader('Vary', vary ? `${String(vary)}, Accept-Encoding` : 'Accept-Encoding');
+  const gzip = value.gz !== undefined && takesGzip(req);
   // Each content coding is its own representation, so each has its own strong validator.
   const etag = gzip ? r.gzipEtag : r.etag;
   res.setHeader('ETag', etag);

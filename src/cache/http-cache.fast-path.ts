@@ -1,5 +1,9 @@
-import { Injectable, type NestMiddleware } from '@nestjs/common';
-import type { NextFunction, Request, Response } from 'express';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { Injectable, Optional } from '@nestjs/common';
+import type { Express, Request, RequestHandler, Response } from 'express';
+import { logRequest } from '../common/logging.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { receivedAt, requestSlot } from '../common/request-slot.js';
 import { prefetchedVersions, type CacheTag } from './cache-tags.js';
 import { CacheService } from './cache.service.js';
 import { JSON_TYPE, present, type CachedBody } from './cached-response.js';
@@ -12,8 +16,8 @@ export type EarlyLimiter = (req: Request, res: Response) => Promise<boolean>;
 
 /** What the Nest pipeline learned about one raw URL of a cached route. */
 export interface LearnedRoute {
-  /** The route pattern (for the metrics and the log line). */
-  route: string;
+  /** What the router would have set as `req.route` (the metrics label it by its pattern). */
+  matched: { readonly path: string };
   key: string;
   tags: CacheTag[];
   limiter?: EarlyLimiter;
@@ -25,8 +29,8 @@ export interface LearnedRoute {
  * Per request, what the guards and interceptors of a cached route hand to the fast path while
  * the Nest pipeline runs: the limiter and the side effects of a GET.
  */
-export const earlyLimiters = new WeakMap<Request, EarlyLimiter>();
-export const onCachedGet = new WeakMap<Request, Array<() => void>>();
+export const earlyLimiters = requestSlot<EarlyLimiter>('early limiter');
+export const onCachedGet = requestSlot<Array<() => void>>('on cached get');
 
 /** Learned URLs per process: every valid spelling of a cached request is one, so bounded. */
 const MAX_LEARNED = 10_000;
@@ -41,7 +45,10 @@ const MAX_LEARNED = 10_000;
 export class LearnedRoutes {
   private readonly byUrl = new Map<string, LearnedRoute>();
 
-  constructor(private readonly cache: CacheService) {}
+  constructor(
+    private readonly cache: CacheService,
+    @Optional() private readonly metrics?: MetricsService,
+  ) {}
 
   get(url: string): LearnedRoute | undefined {
     return this.byUrl.get(url);
@@ -52,7 +59,7 @@ export class LearnedRoutes {
     // oldest first out: a flood of distinct URLs cannot grow it
     if (this.byUrl.size >= MAX_LEARNED) this.byUrl.delete(this.byUrl.keys().next().value!);
     this.byUrl.set(req.originalUrl, {
-      route,
+      matched: Object.freeze({ path: route }),
       key,
       tags,
       limiter: earlyLimiters.get(req),
@@ -62,9 +69,15 @@ export class LearnedRoutes {
 
   /**
    * Answers from the local cache layer, as HttpCacheInterceptor would: false (nothing sent)
-   * when a limit is used up or the entry is not held here.
+   * when a limit is used up or the entry is not held here. `beforeSend` runs once it is sure
+   * to answer.
    */
-  async serve(req: Request, res: Response, learned: LearnedRoute): Promise<boolean> {
+  async serve(
+    req: Request,
+    res: Response,
+    learned: LearnedRoute,
+    beforeSend: () => void,
+  ): Promise<boolean> {
     if (learned.limiter && !(await learned.limiter(req, res))) return false;
     const value = await this.cache.peek<CachedBody>(
       learned.key,
@@ -72,8 +85,10 @@ export class LearnedRoutes {
       prefetchedVersions.get(req),
     );
     if (!value) return false;
+    this.metrics?.cacheLookup(learned.tags, true);
+    beforeSend();
     // the router did not run: the route pattern the metrics and the log line name
-    (req as { route?: unknown }).route = { path: learned.route };
+    (req as { route?: unknown }).route = learned.matched;
     if (req.method === 'GET') for (const effect of learned.onGet) effect();
     const body = present(req, res, value, true);
     if (body === 'not-modified') {
@@ -89,27 +104,47 @@ export class LearnedRoutes {
   }
 }
 
-/**
- * Cache hits answered before the Nest router: registered after the request log and the
- * metrics middleware (so hits are logged and timed like any request), after helmet, CORS and
- * the request id (their headers are already set). A hit is counted by the same limiter, reads
- * the tag versions in the limiter's Redis round trip, and is sent as the Nest path would send
- * it (HttpCacheInterceptor.serveEarly). A miss, a used-up limit, a body or an unknown URL go on
- * to the full pipeline, which learns the URL.
- */
-@Injectable()
-export class HttpCacheFastPath implements NestMiddleware {
-  constructor(private readonly routes: LearnedRoutes) {}
+const noop = () => undefined;
 
-  use(req: Request, res: Response, next: NextFunction): void {
-    if (req.method !== 'GET' && req.method !== 'HEAD') return next();
-    const learned = this.routes.get(req.originalUrl);
+/**
+ * Cache hits answered in front of Express, from the first byte of a learned URL's request: no
+ * router, no middleware stack, no Nest pipeline. The request gets Express' request methods (as
+ * Express' own `app.handle` gives them: the limiter reads `req.ips`), is counted by the same
+ * limiter (which reads the tag versions in its Redis round trip), then gets the edge, the bytes
+ * as the Nest path sends them (present) and the request logger's line. `edge`: the middlewares
+ * Express runs first for every request, here run only once the hit is sure (so that nothing
+ * is built for the response while the limiter waits on Redis); each must only set headers and
+ * listeners on a GET, and call next at once. A miss, a used-up limit, a body or an unknown URL go
+ * on to Express, whose pipeline learns the URL.
+ */
+export function answerHitsFirst(
+  app: Express,
+  server: Server,
+  routes: LearnedRoutes,
+  edge: RequestHandler[],
+): void {
+  const express = server.listeners('request')[0] as (
+    req: IncomingMessage,
+    res: ServerResponse,
+  ) => void;
+  server.removeListener('request', express);
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const learned =
+      req.method === 'GET' || req.method === 'HEAD' ? routes.get(req.url!) : undefined;
     // a body on a GET is the Nest path's to judge (415, 400)
     if (!learned || req.headers['content-length'] || req.headers['transfer-encoding'])
-      return next();
-    this.routes.serve(req, res, learned).then(
-      (served) => served || next(),
-      () => next(),
+      return express(req, res);
+    receivedAt.set(req, performance.now());
+    const request = Object.setPrototypeOf(req, app.request) as Request;
+    const response = res as Response;
+    request.originalUrl = req.url!;
+    const runEdge = () => {
+      for (const handler of edge) handler(request, response, noop);
+    };
+    routes.serve(request, response, learned, runEdge).then(
+      (served) =>
+        served ? logRequest(req, res, performance.now() - receivedAt.get(req)!) : express(req, res),
+      () => express(req, res),
     );
-  }
+  });
 }

@@ -54,6 +54,10 @@ export const ERROR_CATALOGUE = {
   JOB_NOT_FOUND: { status: 404, description: 'No such job (or not visible to the caller)' },
   JOB_NOT_OPEN: { status: 404, description: 'The job is not open for applications' },
   APPLICATION_NOT_FOUND: { status: 404, description: 'No such application (or not visible)' },
+  FAILED_JOB_NOT_FOUND: {
+    status: 404,
+    description: 'No such job in the dead-letter queue (it may have been retried already)',
+  },
   RESUME_NOT_FOUND: { status: 404, description: 'The application has no resume' },
   STATE_NOT_FOUND: { status: 404, description: 'No such state' },
   CITY_NOT_FOUND: { status: 404, description: 'No such city' },

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { BlockList, isIP } from 'node:net';
-import { relative, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
 import {
   DEFAULT_SECRET_KEY,
   validateEnvironment,
@@ -19,10 +20,14 @@ export interface DatabaseConfig {
   /** PostgreSQL's URL; for PGlite, only set in cluster workers (the primary's embedded server). */
   url?: string;
   /**
-   * Accepted (validated) but not used: every read stays on the primary, because a cached read
-   * taken from a lagging replica right after an invalidation would serve stale data for a TTL.
+   * Streaming replicas that serve public (cached) reads. A read uses one only when it has
+   * replayed past the latest invalidation of what it reads (see database/read-replicas.ts).
    */
   replicaUrls: string[];
+  /** Pool size of each replica, per process (DB_REPLICA_POOL_SIZE). */
+  replicaPoolSize: number;
+  /** A replica lagging more than this is skipped (DB_REPLICA_MAX_LAG_MS). */
+  replicaMaxLagMs: number;
   poolSize: number;
   maxOverflow: number;
   recycleSeconds: number;
@@ -30,12 +35,26 @@ export interface DatabaseConfig {
   statementTimeoutMs: number;
 }
 
+export interface RedisNode {
+  host: string;
+  port: number;
+}
+
+export interface RedisConfig {
+  enabled: boolean;
+  /** The single server (unused when clusterNodes is set). */
+  url: string;
+  /** Seeds of a Redis Cluster (REDIS_CLUSTER_NODES); empty for a single server. */
+  clusterNodes: RedisNode[];
+  keyPrefix: string;
+}
+
 export interface AppConfig {
   env: 'development' | 'production' | 'test';
   port: number;
   host: string;
   database: DatabaseConfig;
-  redis: { enabled: boolean; url: string; keyPrefix: string };
+  redis: RedisConfig;
   cache: { ttlSeconds: number };
   auth: { secretKey: string; accessTokenMinutes: number };
   throttle: {
@@ -65,6 +84,27 @@ export interface AppConfig {
   seedDemoData: boolean;
   views: { flushIntervalMs: number };
   shutdownGraceMs: number;
+  /** Base of the links in mails (PUBLIC_URL). */
+  publicUrl: string;
+  mail: MailConfig;
+  queue: QueueConfig;
+}
+
+export interface MailConfig {
+  /** smtp:// or smtps:// (nodemailer); unset: every message goes to `outboxDir` as .eml. */
+  url?: string;
+  from: string;
+  outboxDir: string;
+}
+
+export interface QueueConfig {
+  /** Run the job handlers in this process (WORKERS_ENABLED); sending works either way. */
+  workersEnabled: boolean;
+  retryLimit: number;
+  retryDelaySeconds: number;
+  retryDelayMaxSeconds: number;
+  pollIntervalSeconds: number;
+  batchSize: number;
 }
 
 const LOG_LEVEL_MAP: Record<EnvironmentVariables['LOG_LEVEL'], LogLevel> = {
@@ -74,6 +114,20 @@ const LOG_LEVEL_MAP: Record<EnvironmentVariables['LOG_LEVEL'], LogLevel> = {
   ERROR: 'error',
   CRITICAL: 'fatal',
 };
+
+/** REDIS_CLUSTER_NODES as host/port pairs (its shape is checked by the schema, the ports here). */
+function redisClusterNodes(value: string | undefined): RedisNode[] {
+  return list(value).map((seed) => {
+    const at = seed.lastIndexOf(':');
+    const port = Number(seed.slice(at + 1));
+    if (port < 1 || port > 65535) {
+      throw new Error(
+        `Invalid configuration:\n  - REDIS_CLUSTER_NODES: ${seed} has no valid port (1-65535)`,
+      );
+    }
+    return { host: seed.slice(0, at), port };
+  });
+}
 
 function list(value: string | undefined): string[] {
   return (value ?? '')
@@ -179,17 +233,15 @@ export function loadConfig(rawEnv: Record<string, string | undefined> = process.
       dataDir: env.DATA_DIR === IN_MEMORY ? IN_MEMORY : resolve(env.DATA_DIR),
       url: isPostgres ? postgresUrl(env) : env.EMBEDDED_DATABASE_URL,
       replicaUrls: isPostgres ? list(env.DATABASE_REPLICA_URLS) : [],
+      replicaPoolSize: env.DB_REPLICA_POOL_SIZE,
+      replicaMaxLagMs: env.DB_REPLICA_MAX_LAG_MS,
       poolSize: env.DB_POOL_SIZE,
       maxOverflow: env.DB_MAX_OVERFLOW,
       recycleSeconds: env.DB_POOL_RECYCLE_SECONDS,
       poolTimeoutSeconds: env.DB_POOL_TIMEOUT_SECONDS,
       statementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS,
     },
-    redis: {
-      enabled: env.REDIS_ENABLED ?? rawEnv.REDIS_URL !== undefined,
-      url: env.REDIS_URL,
-      keyPrefix: env.REDIS_KEY_PREFIX,
-    },
+    redis: redisConfig(env, rawEnv),
     cache: { ttlSeconds: env.CACHE_TTL_SECONDS },
     auth: {
       secretKey: env.SECRET_KEY ?? DEFAULT_SECRET_KEY,
@@ -218,6 +270,39 @@ export function loadConfig(rawEnv: Record<string, string | undefined> = process.
     seedDemoData: env.SEED_DEMO_DATA ?? env.NODE_ENV !== 'production',
     views: { flushIntervalMs: env.VIEW_FLUSH_INTERVAL_MS },
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+    publicUrl: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
+    mail: {
+      url: env.MAIL_URL,
+      from: env.MAIL_FROM,
+      outboxDir: resolve(
+        env.MAIL_OUTBOX_DIR ??
+          (env.DATA_DIR === IN_MEMORY
+            ? join(tmpdir(), 'spajobs-outbox')
+            : join(env.DATA_DIR, 'outbox')),
+      ),
+    },
+    queue: {
+      workersEnabled: env.WORKERS_ENABLED,
+      retryLimit: env.QUEUE_RETRY_LIMIT,
+      retryDelaySeconds: env.QUEUE_RETRY_DELAY_SECONDS,
+      retryDelayMaxSeconds: env.QUEUE_RETRY_DELAY_MAX_SECONDS,
+      pollIntervalSeconds: env.QUEUE_POLL_INTERVAL_MS / 1000,
+      batchSize: env.QUEUE_BATCH_SIZE,
+    },
+  };
+}
+
+/** Cluster seeds win over REDIS_URL: with both set, the cluster is used (see README). */
+function redisConfig(
+  env: EnvironmentVariables,
+  rawEnv: Record<string, string | undefined>,
+): RedisConfig {
+  const clusterNodes = redisClusterNodes(env.REDIS_CLUSTER_NODES);
+  return {
+    enabled: env.REDIS_ENABLED ?? (clusterNodes.length > 0 || rawEnv.REDIS_URL !== undefined),
+    url: env.REDIS_URL,
+    clusterNodes,
+    keyPrefix: env.REDIS_KEY_PREFIX,
   };
 }
 

@@ -165,6 +165,10 @@ export class EnvironmentVariables {
   @toInt() @IsInt() @Min(0) @Max(86400) DB_POOL_RECYCLE_SECONDS = 3600;
   @toInt() @IsInt() @Min(1) @Max(600) DB_POOL_TIMEOUT_SECONDS = 30;
   @toInt() @IsInt() @Min(0) @Max(3_600_000) DB_STATEMENT_TIMEOUT_MS = 30_000;
+  /** Connections each process keeps at most to each replica of DATABASE_REPLICA_URLS. */
+  @toInt() @IsInt() @Min(1) @Max(1000) DB_REPLICA_POOL_SIZE = 10;
+  /** A replica further behind the primary than this is not read from. */
+  @toInt() @IsInt() @Min(100) @Max(3_600_000) DB_REPLICA_MAX_LAG_MS = 30_000;
 
   @emptyToUndefined()
   @IsOptional()
@@ -176,6 +180,14 @@ export class EnvironmentVariables {
 
   @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
   REDIS_URL = 'redis://127.0.0.1:6379';
+
+  /** Comma-separated host:port seeds of a Redis Cluster; when set, REDIS_URL is not used. */
+  @emptyToUndefined()
+  @IsOptional()
+  @Matches(/^\s*[A-Za-z0-9.-]+:\d{1,5}\s*(,\s*[A-Za-z0-9.-]+:\d{1,5}\s*)*$/, {
+    message: 'REDIS_CLUSTER_NODES must be comma-separated host:port pairs (10.0.0.1:6379,...)',
+  })
+  REDIS_CLUSTER_NODES?: string;
 
   @IsString()
   @Matches(/^[A-Za-z0-9:_-]{0,40}$/, {
@@ -240,8 +252,45 @@ export class EnvironmentVariables {
   })
   SEED_DEMO_DATA?: boolean;
 
-  @toInt() @IsInt() @Min(100) @Max(600_000) VIEW_FLUSH_INTERVAL_MS = 15_000;
-  @toInt() @IsInt() @Min(0) @Max(600_000) SHUTDOWN_GRACE_MS = 0;
+  @toInt() @IsInt() @Min(100) @Max(600_000) VIEW_FLUSH_INTERVAL_MS = 1_000;
+  @toInt() @IsInt() @Min(0) @Max(600_000) SHUTDOWN_GRACE_MS = 5_000;
+
+  /** Unset: every mail is written to MAIL_OUTBOX_DIR as an .eml file (the embedded default). */
+  @emptyToUndefined()
+  @IsOptional()
+  @Matches(/^smtps?:\/\/\S+$/, { message: 'MAIL_URL must be an smtp:// or smtps:// URL' })
+  MAIL_URL?: string;
+
+  @IsString()
+  @Matches(/^([^<>\r\n]*<[^\s@<>]+@[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+)$/, {
+    message: 'MAIL_FROM must be an address (no-reply@example.com) or "Name <no-reply@example.com>"',
+  })
+  MAIL_FROM = 'spajobs <no-reply@spajobs.local>';
+
+  /** Unset: DATA_DIR/outbox (a temporary directory when DATA_DIR is memory://). */
+  @emptyToUndefined()
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  MAIL_OUTBOX_DIR?: string;
+
+  /** Unset: http://localhost:PORT. The base of every link in a mail. */
+  @emptyToUndefined()
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s/]+(\/\S*)?$/, {
+    message: 'PUBLIC_URL must be an http:// or https:// URL',
+  })
+  PUBLIC_URL?: string;
+
+  @toBoolean()
+  @IsIn([true, false], { message: 'WORKERS_ENABLED must be true or false' })
+  WORKERS_ENABLED = true;
+
+  @toInt() @IsInt() @Min(0) @Max(100) QUEUE_RETRY_LIMIT = 10;
+  @toInt() @IsInt() @Min(1) @Max(3600) QUEUE_RETRY_DELAY_SECONDS = 10;
+  @toInt() @IsInt() @Min(1) @Max(86_400) QUEUE_RETRY_DELAY_MAX_SECONDS = 900;
+  @toInt() @IsInt() @Min(500) @Max(60_000) QUEUE_POLL_INTERVAL_MS = 2000;
+  @toInt() @IsInt() @Min(1) @Max(100) QUEUE_BATCH_SIZE = 10;
 }
 
 function describe(errors: ValidationError[]): string[] {
@@ -262,8 +311,12 @@ export function validateEnvironment(env: Record<string, string | undefined>): En
     'DATABASE_REPLICA_URLS',
     'SECRET_KEY',
     'REDIS_ENABLED',
+    'REDIS_CLUSTER_NODES',
     'LOG_FILE',
     'SEED_DEMO_DATA',
+    'MAIL_URL',
+    'MAIL_OUTBOX_DIR',
+    'PUBLIC_URL',
   ]) {
     const value = env[key];
     if (value !== undefined) raw[key] = value;

@@ -1,12 +1,19 @@
-import { DataSource, type DataSourceOptions } from 'typeorm';
+import {
+  DataSource,
+  type DataSourceOptions,
+  type QueryRunner,
+  type ReplicationMode,
+} from 'typeorm';
 import { InitialSchema1795740000000 } from '../../migrations/1795740000000-InitialSchema.js';
 import { ReferenceData1795740000001 } from '../../migrations/1795740000001-ReferenceData.js';
 import { OwnershipAndModeration1795740000002 } from '../../migrations/1795740000002-OwnershipAndModeration.js';
 import { RetireReferenceDataAndUploadQuota1795740000004 } from '../../migrations/1795740000004-RetireReferenceDataAndUploadQuota.js';
+import { SentNotices1795740000006 } from '../../migrations/1795740000006-SentNotices.js';
 import type { DatabaseConfig } from '../config/app-config.js';
 import { EmbeddedPostgres } from './embedded-postgres.js';
 import { ENTITIES } from './entities.js';
 import { runMigrations } from './migrator.js';
+import { readScope, ReadReplicas, REPLICA_CONNECT_TIMEOUT_MS } from './read-replicas.js';
 import { TypeOrmPinoLogger } from './typeorm-logger.js';
 
 export const MIGRATIONS = [
@@ -14,6 +21,7 @@ export const MIGRATIONS = [
   ReferenceData1795740000001,
   OwnershipAndModeration1795740000002,
   RetireReferenceDataAndUploadQuota1795740000004,
+  SentNotices1795740000006,
 ];
 
 /** Idle connections above DB_POOL_SIZE are closed after this long (the seed's overflow). */
@@ -60,10 +68,39 @@ export function buildDataSourceOptions(db: DatabaseConfig, url: string): DataSou
 }
 
 /**
+ * A replica's options: the primary's, with its own pool (DB_REPLICA_POOL_SIZE, nothing kept open
+ * when idle), a short connection timeout (a replica that cannot give a connection at once is
+ * skipped, the read goes to the primary) and nothing that writes (no extensions, no migrations).
+ */
+export function buildReplicaOptions(db: DatabaseConfig, url: string): DataSourceOptions {
+  const primary = buildDataSourceOptions(db, url);
+  return {
+    ...primary,
+    applicationName: 'spajobs-read',
+    poolSize: db.replicaPoolSize,
+    connectTimeoutMS: REPLICA_CONNECT_TIMEOUT_MS,
+    installExtensions: false,
+    migrations: [],
+    logging: false,
+    extra: { ...(primary.extra as Record<string, unknown>), min: 0 },
+    // its failures are the router's to report (once per outage), not one warning per connection
+    poolErrorHandler: () => undefined,
+  } as DataSourceOptions;
+}
+
+/**
  * A DataSource that owns the embedded server it talks to (if any) and stops it after
  * its own connections are closed.
+ *
+ * Reads go to replicas by one hook: every query TypeORM runs (query builders, repositories,
+ * `query()`, transactions) takes its connection from `createQueryRunner`, which inside
+ * `ReadReplicas.route` (only cache fills open one: see CacheService) hands out the chosen
+ * replica's connection, and everywhere else the primary's.
  */
 export class AppDataSource extends DataSource {
+  /** Set when DATABASE_REPLICA_URLS names replicas (the app only, never the CLI). */
+  replicas?: ReadReplicas;
+
   constructor(
     options: DataSourceOptions,
     private readonly embeddedServer?: EmbeddedPostgres,
@@ -71,8 +108,16 @@ export class AppDataSource extends DataSource {
     super(options);
   }
 
+  override createQueryRunner(mode: ReplicationMode = 'master'): QueryRunner {
+    const routed = readScope.getStore();
+    return routed?.owner === this
+      ? routed.dataSource.createQueryRunner(mode)
+      : super.createQueryRunner(mode);
+  }
+
   override async destroy(): Promise<void> {
     try {
+      await this.replicas?.stop();
       if (this.isInitialized) await super.destroy();
     } finally {
       await this.embeddedServer?.stop();
@@ -87,6 +132,8 @@ export interface OpenOptions {
   logSlowQueries?: boolean;
   /** Connections the embedded server must accept (all workers' pools, when it serves a cluster). */
   embeddedMaxConnections?: number;
+  /** Route public reads to DATABASE_REPLICA_URLS (the app; the CLI never reads replicas). */
+  replicas?: boolean;
 }
 
 /** Starts the embedded server when configured, connects, and optionally migrates. */
@@ -114,6 +161,14 @@ export async function openDataSource(
     if (opts.migrate) await runMigrations(dataSource, db.type === 'pglite');
     // PGlite runs no autovacuum: without statistics the planner ignores the listing indexes
     if (server) await dataSource.query('ANALYZE');
+    if (opts.replicas && db.replicaUrls.length > 0) {
+      dataSource.replicas = new ReadReplicas(
+        dataSource,
+        db.replicaUrls,
+        (replicaUrl) => buildReplicaOptions(db, replicaUrl),
+        db.replicaMaxLagMs,
+      );
+    }
     return dataSource;
   } catch (err) {
     await dataSource.destroy().catch(() => undefined);

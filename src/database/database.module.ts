@@ -4,6 +4,7 @@ import { isConnectionError } from '../common/db-errors.js';
 import type { AppConfig } from '../config/app-config.js';
 import { openDataSource } from './data-source.js';
 import { EmbeddedMaintenance } from './embedded-maintenance.js';
+import { ReadConsistencyService } from './read-consistency.service.js';
 import { DemoSeeder } from './seed/demo-seeder.js';
 
 /** Retries while the database is unreachable at boot: ~1 minute, then the boot fails. */
@@ -15,6 +16,8 @@ export class DatabaseModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: DatabaseModule,
+      // the cache reads fences and replicas through ReadConsistencyService
+      global: true,
       imports: [
         TypeOrmModule.forRootAsync({
           useFactory: () => ({
@@ -25,10 +28,12 @@ export class DatabaseModule {
           }),
           // The data source is built by the same code as the CLI and tests use; it migrates
           // under an advisory lock before the app serves anything.
-          dataSourceFactory: () => openDataSource(config.database, { migrate: true }),
+          dataSourceFactory: () =>
+            openDataSource(config.database, { migrate: true, replicas: true }),
         }),
       ],
-      providers: [DemoSeeder, EmbeddedMaintenance],
+      providers: [DemoSeeder, EmbeddedMaintenance, ReadConsistencyService],
+      exports: [ReadConsistencyService],
     };
   }
 }

@@ -15,7 +15,9 @@ import {
 import { Public } from '../common/auth.decorators.js';
 import { AppError } from '../common/error-codes.js';
 import { HealthReportDto, LivenessDto } from './dto/health-report.dto.js';
+import { QueueHealthIndicator } from '../queue/queue.health.js';
 import { HealthIndicators } from './health.indicators.js';
+import { ShutdownState } from './shutdown-state.js';
 
 /** The 503 of a probe: the one error body, whose `details` is the report a 200 would carry. */
 const UNAVAILABLE = ApiResponse({
@@ -51,6 +53,8 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicators,
+    private readonly queue: QueueHealthIndicator,
+    private readonly shutdown: ShutdownState,
   ) {}
 
   @Get('live')
@@ -75,7 +79,7 @@ export class HealthController {
   @ApiOperation({
     operationId: 'getHealth',
     summary:
-      'Every dependency: database, Redis and free disk under UPLOAD_DIR/RESUME_DIR (degraded when down or low), memory',
+      'Every dependency: database, Redis, free disk under UPLOAD_DIR/RESUME_DIR (degraded when down or low), memory, the job queue (degraded by dead letters or a stalled backlog)',
   })
   @ApiOkResponse({ type: HealthReportDto })
   @UNAVAILABLE
@@ -86,6 +90,7 @@ export class HealthController {
       () => this.indicators.redis(),
       () => this.indicators.memory(),
       () => this.indicators.disk(),
+      () => this.queue.check(),
     ]);
   }
 
@@ -94,6 +99,17 @@ export class HealthController {
    * report travels as its `details`: the very object a 200 returns as its body.
    */
   private async run(checks: HealthIndicatorFunction[]): Promise<HealthCheckResult> {
+    // draining: 503 at once, without asking the database (terminus learns of the shutdown
+    // only once Nest's shutdown hooks run)
+    if (this.shutdown.draining) {
+      const report: HealthCheckResult = {
+        status: 'shutting_down',
+        info: {},
+        error: {},
+        details: {},
+      };
+      throw new AppError('SHUTTING_DOWN', 'Shutting down', report);
+    }
     try {
       return await this.health.check(checks);
     } catch (err) {

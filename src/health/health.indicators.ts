@@ -49,10 +49,12 @@ export class HealthIndicators {
   async redis() {
     const session = this.indicators.check('redis');
     if (!this.redisService.enabled) return session.up({ enabled: false, mode: 'memory' });
+    const state = this.redisService.state();
     return (await this.redisService.ping())
-      ? session.up({ enabled: true })
+      ? session.up({ enabled: true, ...state })
       : session.degraded({
           enabled: true,
+          ...state,
           message: 'unreachable; cache and rate limits run from memory',
         });
   }

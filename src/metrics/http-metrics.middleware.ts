@@ -1,21 +1,24 @@
-import { Injectable, type NestMiddleware } from '@nestjs/common';
-import type { NextFunction, Request, Response } from 'express';
-import { MetricsService } from './metrics.service.js';
+import type { RequestHandler } from 'express';
+import { receivedAt } from '../common/request-slot.js';
+import type { MetricsService } from './metrics.service.js';
 
-/** Times every request by its route pattern (never the raw URL: ids would explode the label set). */
-@Injectable()
-export class HttpMetricsMiddleware implements NestMiddleware {
-  constructor(private readonly metrics: MetricsService) {}
-
-  use(req: Request, res: Response, next: NextFunction): void {
-    const end = this.metrics.httpDuration.startTimer();
+/**
+ * Times every request by its route pattern (never the raw URL: ids would explode the label set);
+ * from its arrival (the front path may run this once it knows it answers a hit).
+ */
+export function httpMetrics(metrics: MetricsService): RequestHandler {
+  return (req, res, next) => {
+    const started = receivedAt.get(req) ?? performance.now();
     res.once('finish', () => {
       const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
-      end({ method: req.method, route, status: String(res.statusCode) });
+      metrics.httpDuration.observe(
+        { method: req.method, route, status: String(res.statusCode) },
+        (performance.now() - started) / 1000,
+      );
       const cache = res.getHeader('X-Cache');
       if (cache === 'HIT' || cache === 'MISS')
-        this.metrics.cacheResults.inc({ result: cache.toLowerCase() });
+        metrics.cacheResults.inc({ result: cache.toLowerCase() });
     });
     next();
-  }
+  };
 }

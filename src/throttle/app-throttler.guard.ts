@@ -7,6 +7,7 @@ import { earlyLimiters } from '../cache/http-cache.fast-path.js';
 import { HTTP_CACHE_TAGS } from '../cache/http-cache.interceptor.js';
 import { API_ROUTE_PREFIX } from '../common/http-edge.js';
 import { AppError } from '../common/error-codes.js';
+import { requestSlot } from '../common/request-slot.js';
 import { clientAddress } from './client-address.js';
 import { ResilientThrottlerStorage, type Hit } from './resilient-throttler.storage.js';
 
@@ -18,7 +19,7 @@ interface Exceeded {
 }
 
 /** Requests counted before the Nest pipeline (by the cache's fast path): never twice. */
-const countedEarly = new WeakMap<Request, Exceeded | null>();
+const countedEarly = requestSlot<Exceeded | null>('counted early');
 
 /**
  * The global limiter. One budget per client across all routes (keys name the limit and the
@@ -85,6 +86,7 @@ export class AppThrottlerGuard extends ThrottlerGuard {
     const tracker = await this.getTracker(req);
     const hits: Hit[] = active.map((t) => ({
       key: `${t.name}:${tracker}`,
+      client: tracker,
       ttl: t.ttl as number,
       limit: t.limit as number,
     }));

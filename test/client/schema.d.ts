@@ -47,7 +47,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Every dependency: database, Redis and free disk under UPLOAD_DIR/RESUME_DIR (degraded when down or low), memory */
+    /** Every dependency: database, Redis, free disk under UPLOAD_DIR/RESUME_DIR (degraded when down or low), memory, the job queue (degraded by dead letters or a stalled backlog) */
     get: operations['getHealth'];
     put?: never;
     post?: never;
@@ -489,6 +489,40 @@ export interface paths {
     get: operations['downloadResume'];
     put?: never;
     post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/admin/jobs/failed': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Admin: jobs that failed every attempt (the dead-letter queue), newest first */
+    get: operations['listFailedJobs'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/admin/jobs/failed/{uuid}/retry': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Admin: send a dead-lettered job back to its queue, with its retries renewed */
+    post: operations['retryFailedJob'];
     delete?: never;
     options?: never;
     head?: never;
@@ -1124,6 +1158,58 @@ export interface components {
        */
       status: 'submitted' | 'reviewed' | 'shortlisted' | 'rejected' | 'hired';
     };
+    FailedJobDto: {
+      /**
+       * Format: uuid
+       * @description Id in the dead-letter queue (retry with it)
+       */
+      id: string;
+      /**
+       * @description The queue it failed on
+       * @example notice.application-received
+       */
+      queue: string;
+      /**
+       * Format: uuid
+       * @description Its id in that queue
+       */
+      originalId: string;
+      /** @description Its payload */
+      data: {
+        [key: string]: unknown;
+      };
+      /**
+       * @description Attempts made before it was dead-lettered
+       * @example 11
+       */
+      attempts: number;
+      /** @description What the last attempt threw */
+      error?: Record<string, never> | null;
+      /**
+       * Format: date-time
+       * @description When it was first enqueued
+       */
+      enqueuedAt: string;
+      /**
+       * Format: date-time
+       * @description When it was dead-lettered
+       */
+      failedAt: string;
+    };
+    FailedJobPageDto: {
+      /** @description Cursor of the next page; null on the last page */
+      nextCursor: string | null;
+      data: components['schemas']['FailedJobDto'][];
+    };
+    RetriedJobDto: {
+      /** Format: uuid */
+      id: string;
+      /**
+       * @description The queue it went back to
+       * @example notice.application-received
+       */
+      queue: string;
+    };
     /** @description Every error response (4xx and 5xx) has this shape. */
     ErrorDto: {
       /** @example 404 */
@@ -1170,6 +1256,7 @@ export interface components {
        *     | `JOB_NOT_FOUND` | 404 | No such job (or not visible to the caller) |
        *     | `JOB_NOT_OPEN` | 404 | The job is not open for applications |
        *     | `APPLICATION_NOT_FOUND` | 404 | No such application (or not visible) |
+       *     | `FAILED_JOB_NOT_FOUND` | 404 | No such job in the dead-letter queue (it may have been retried already) |
        *     | `RESUME_NOT_FOUND` | 404 | The application has no resume |
        *     | `STATE_NOT_FOUND` | 404 | No such state |
        *     | `CITY_NOT_FOUND` | 404 | No such city |
@@ -1231,6 +1318,7 @@ export interface components {
         | 'JOB_NOT_FOUND'
         | 'JOB_NOT_OPEN'
         | 'APPLICATION_NOT_FOUND'
+        | 'FAILED_JOB_NOT_FOUND'
         | 'RESUME_NOT_FOUND'
         | 'STATE_NOT_FOUND'
         | 'CITY_NOT_FOUND'
@@ -1298,7 +1386,7 @@ export interface components {
         'application/json': components['schemas']['ErrorDto'];
       };
     };
-    /** @description Not Found; `code`: NOT_FOUND, USER_NOT_FOUND, SPA_NOT_FOUND, JOB_NOT_FOUND, JOB_NOT_OPEN, APPLICATION_NOT_FOUND, RESUME_NOT_FOUND, STATE_NOT_FOUND, CITY_NOT_FOUND, CATEGORY_NOT_FOUND, IMAGE_NOT_FOUND, REFERENCE_NOT_FOUND */
+    /** @description Not Found; `code`: NOT_FOUND, USER_NOT_FOUND, SPA_NOT_FOUND, JOB_NOT_FOUND, JOB_NOT_OPEN, APPLICATION_NOT_FOUND, FAILED_JOB_NOT_FOUND, RESUME_NOT_FOUND, STATE_NOT_FOUND, CITY_NOT_FOUND, CATEGORY_NOT_FOUND, IMAGE_NOT_FOUND, REFERENCE_NOT_FOUND */
     NotFound: {
       headers: {
         [name: string]: unknown;
@@ -2792,6 +2880,72 @@ export interface operations {
       401: components['responses']['Unauthorized'];
       403: components['responses']['Forbidden'];
       404: components['responses']['NotFound'];
+      429: components['responses']['TooManyRequests'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  listFailedJobs: {
+    parameters: {
+      query?: {
+        /** @description Page size (default 20) */
+        limit?: number;
+        /** @description Opaque cursor from the previous page */
+        cursor?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['FailedJobPageDto'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      429: components['responses']['TooManyRequests'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  retryFailedJob: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The `id` listFailedJobs gave */
+        uuid: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RetriedJobDto'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      /** @description Not Found; `code`: FAILED_JOB_NOT_FOUND */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorDto'];
+        };
+      };
+      409: components['responses']['Conflict'];
       429: components['responses']['TooManyRequests'];
       503: components['responses']['ServiceUnavailable'];
     };

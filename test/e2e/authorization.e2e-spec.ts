@@ -117,6 +117,10 @@ const MATRIX: Record<string, Record<Actor, number>> = {
   'PATCH /cities/:id':             statuses(401, 403, 403, 403, 403, 200),
   'POST /job-categories':          statuses(401, 403, 403, 403, 403, 201),
   'PATCH /job-categories/:id':     statuses(401, 403, 403, 403, 403, 200),
+  'GET /admin/jobs/failed':        statuses(401, 403, 403, 403, 403, 200),
+  // an admin gets past the role check to the lookup: no such dead letter (the happy path, 202,
+  // is in queue-mail.e2e-spec.ts, which dead-letters a real job first)
+  'POST /admin/jobs/failed/:uuid/retry': statuses(401, 403, 403, 403, 403, 404),
 };
 
 /** The private lists hold exactly the caller's own rows: the fixture's only for its owner. */
@@ -385,6 +389,21 @@ const ROUTES: Route[] = [
   },
 ];
 
+ROUTES.push(
+  {
+    route: 'GET /admin/jobs/failed',
+    send: (http) => http('get', '/api/v1/admin/jobs/failed'),
+    verify: (res) => {
+      expect(res.body).toEqual({ data: expect.any(Array), nextCursor: null });
+      return Promise.resolve();
+    },
+  },
+  {
+    route: 'POST /admin/jobs/failed/:uuid/retry',
+    send: (http) => http('post', `/api/v1/admin/jobs/failed/${randomUUID()}/retry`),
+  },
+);
+
 const CELLS = ROUTES.flatMap((r) =>
   ACTORS.map((actor) => [r.route, actor, MATRIX[r.route][actor], r] as const),
 );
@@ -507,9 +526,11 @@ describe('authorization', () => {
         'PATCH /cities/:id',
         'POST /job-categories',
         'PATCH /job-categories/:id',
+        'GET /admin/jobs/failed',
+        'POST /admin/jobs/failed/:uuid/retry',
       ].sort(),
     );
-    expect(CELLS).toHaveLength(26 * 6);
+    expect(CELLS).toHaveLength(28 * 6);
   });
 
   it.each(CELLS)('%s as %s → %i', async (_route, actor, status, r) => {

@@ -262,6 +262,15 @@ const TABLE: Array<[route: string, input: string, status: number, names: string 
   ['PATCH /users/:id', 'role unknown', 400, 'role', () => patch(`/users/${users.seeker.id}`, { role: 'superadmin' }, 'admin')],
   ['PATCH /users/:id', 'isActive text', 400, 'isActive', () => patch(`/users/${users.seeker.id}`, { isActive: 'no' }, 'admin')],
   ['PATCH /users/:id', 'email (unknown field)', 400, 'email', () => patch(`/users/${users.seeker.id}`, { email: 'x@example.test' }, 'admin')],
+  ['GET /admin/jobs/failed', 'limit 0', 400, 'limit', () => get('/admin/jobs/failed?limit=0', 'admin')],
+  ['GET /admin/jobs/failed', 'limit text', 400, 'limit', () => get('/admin/jobs/failed?limit=abc', 'admin')],
+  ['GET /admin/jobs/failed', 'unknown query field', 400, 'queue', () => get('/admin/jobs/failed?queue=x', 'admin')],
+  ['GET /admin/jobs/failed', 'forged cursor', 400, /cursor.*not issued/, () => get(`/admin/jobs/failed?cursor=${FORGED_CURSOR}`, 'admin')],
+  ['GET /admin/jobs/failed', "a city list's cursor", 400, /cursor.*another sort order/, () => get(`/admin/jobs/failed?cursor=${f.cursors.cities}`, 'admin')],
+  ['GET /admin/jobs/failed', 'signed cursor, id not text', 400, /cursor.*not a valid string/, () => get(`/admin/jobs/failed?cursor=${signedCursor({ o: 'dead-letters', v: ['2026-01-01T00:00:00.000Z', 5] })}`, 'admin')],
+  ['POST /admin/jobs/failed/:uuid/retry', 'uuid not a UUID', 400, 'uuid', () => post('/admin/jobs/failed/123/retry', {}, 'admin')],
+  ['POST /admin/jobs/failed/:uuid/retry', 'uuid SQL', 400, 'uuid', () => post(`/admin/jobs/failed/${encodeURIComponent(SQL)}/retry`, {}, 'admin')],
+  ['POST /admin/jobs/failed/:uuid/retry', 'absent id', 404, 'not found', () => post('/admin/jobs/failed/00000000-0000-4000-8000-000000000000/retry', {}, 'admin')],
 
   // ── spas: writes ──────────────────────────────────────────────────────────────────────
   ['POST /spas', 'malformed JSON', 400, 'not valid JSON', () => postRaw('/spas', '{"name": "Spa", "cityId": }', 'owner')],
@@ -523,6 +532,8 @@ describe('bad input', () => {
         'GET /spas/mine',
         'GET /jobs/mine',
         'GET /jobs/mine/:id',
+        'GET /admin/jobs/failed',
+        'POST /admin/jobs/failed/:uuid/retry',
       ].sort(),
     );
   });

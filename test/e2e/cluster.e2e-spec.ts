@@ -44,9 +44,9 @@ function call(
   });
 }
 
-/** Which worker answered: the pid label of its /metrics. */
+/** Which worker answered: the pid label of its own metrics (/metrics answers every worker's). */
 async function workerPid(port: number): Promise<string> {
-  return /pid="(\d+)"/.exec((await call(port, 'GET', '/metrics')).body)![1];
+  return /pid="(\d+)"/.exec((await call(port, 'GET', '/metrics?scope=worker')).body)![1];
 }
 
 /** True once both workers have answered (the second may still be booting when the first does). */

@@ -58,6 +58,8 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
         RATE_LIMIT_ENABLED: 'false',
         UPLOAD_DIR: join(files!, 'uploads'),
         RESUME_DIR: join(files!, 'resumes'),
+        // mails of apps without MAIL_URL land beside the test's files, removed with them
+        MAIL_OUTBOX_DIR: join(files!, 'outbox'),
         SECRET_KEY: 'test-secret-key-0123456789abcdef',
         // With REDIS_URL (CI) every app uses that Redis, under a key prefix of its own.
         ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),

@@ -1,0 +1,168 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { PgBoss, type Job, type JobResult, type Queue } from 'pg-boss';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import { selectRows } from '../database/sql.js';
+import { QUEUE_POOL_SIZE } from './queue.constants.js';
+import { inTransaction } from './queue-db.js';
+import { QueueMetrics } from './queue.metrics.js';
+
+/** Where every queue's jobs go after their last failed attempt (listed and retried by admins). */
+export const DEAD_LETTER_QUEUE = 'dead-letters';
+export const QUEUE_SCHEMA = 'pgboss';
+/** A handler running longer than this is taken for dead and its job retried. */
+const JOB_EXPIRE_SECONDS = 120;
+/** Dead-lettered jobs wait this long for an admin before pg-boss deletes them. */
+const DEAD_LETTER_RETENTION_SECONDS = 90 * 86_400;
+
+type QueueOptions = Omit<Queue, 'name' | 'policy' | 'partition'>;
+
+/** Handles one job; throwing fails the attempt (retried with backoff, then dead-lettered). */
+export type JobHandler<T> = (data: T, job: { id: string; retryCount: number }) => Promise<void>;
+
+/**
+ * The durable queue: pg-boss on the app's database (PGlite or PostgreSQL), so a job is a row
+ * written in the transaction of the write that causes it. Every process can send; with
+ * WORKERS_ENABLED it also runs the handlers and pg-boss's maintenance.
+ */
+@Injectable()
+export class QueueService implements OnModuleInit, BeforeApplicationShutdown {
+  private readonly logger = new Logger(QueueService.name);
+  private readonly boss: PgBoss;
+  private started?: Promise<void>;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly dataSource: DataSource,
+    private readonly metrics: QueueMetrics,
+  ) {
+    const workers = config.queue.workersEnabled;
+    // the primary's URL (the embedded server's, for PGlite): jobs are never read from a replica
+    const url = (dataSource.options as { url?: string }).url;
+    if (!url) throw new Error('The queue needs the primary database URL of the data source');
+    this.boss = new PgBoss({
+      connectionString: url,
+      schema: QUEUE_SCHEMA,
+      max: QUEUE_POOL_SIZE,
+      application_name: 'spajobs-queue',
+      // web processes without workers leave maintenance and schedules to the worker processes
+      supervise: workers,
+      schedule: workers,
+      openTelemetry: { enabled: false },
+    });
+    this.boss.on('error', (err: Error) => this.logger.error(`queue: ${err.message}`));
+    this.boss.on('warning', (w: { message: string }) => this.logger.warn(`queue: ${w.message}`));
+  }
+
+  get workersEnabled(): boolean {
+    return this.config.queue.workersEnabled;
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.ready();
+    this.metrics.depthReader = () => this.depth();
+  }
+
+  /** Starts pg-boss once (installing or upgrading its schema under its own advisory lock). */
+  private ready(): Promise<void> {
+    this.started ??= (async () => {
+      await this.boss.start();
+      await this.ensureQueue(DEAD_LETTER_QUEUE, {
+        retryLimit: 0,
+        retentionSeconds: DEAD_LETTER_RETENTION_SECONDS,
+      });
+    })();
+    return this.started;
+  }
+
+  /**
+   * Declares a queue and, with workers enabled, runs `handler` on its jobs: batches of
+   * QUEUE_BATCH_SIZE, fetched again at once while batches come back full, each job settled on
+   * its own (one failure retries that job only).
+   */
+  async register<T extends object>(name: string, handler: JobHandler<T>): Promise<void> {
+    await this.ready();
+    const { retryLimit, retryDelaySeconds, retryDelayMaxSeconds } = this.config.queue;
+    await this.ensureQueue(name, {
+      retryLimit,
+      retryDelay: retryDelaySeconds,
+      retryBackoff: true,
+      retryDelayMax: retryDelayMaxSeconds,
+      expireInSeconds: JOB_EXPIRE_SECONDS,
+      deadLetter: DEAD_LETTER_QUEUE,
+    });
+    if (!this.workersEnabled) return;
+    await this.boss.work<T>(
+      name,
+      {
+        batchSize: this.config.queue.batchSize,
+        perJobResults: true,
+        burstWhenBatchFull: true,
+        pollingIntervalSeconds: this.config.queue.pollIntervalSeconds,
+      },
+      (jobs) => Promise.all(jobs.map((job) => this.run(name, job, handler))),
+    );
+  }
+
+  /** Enqueues a job in the caller's transaction: it exists only if that transaction commits. */
+  async send(manager: EntityManager, name: string, data: object): Promise<string> {
+    const id = await this.boss.send(name, data, { db: inTransaction(manager) });
+    if (!id) throw new Error(`queue ${name}: the job was not created`);
+    return id;
+  }
+
+  /** Moves dead-lettered jobs back to the queue they failed on; returns how many moved. */
+  retryDeadLetters(ids: string[]): Promise<number> {
+    return this.boss.redrive(DEAD_LETTER_QUEUE, { ids });
+  }
+
+  /** Jobs per queue that wait, run or are dead-lettered (the DLQ's jobs wait in `created`). */
+  async depth(): Promise<{ queue: string; state: string; count: number }[]> {
+    return selectRows(
+      this.dataSource,
+      `SELECT name AS queue, state::text AS state, count(*)::int AS count
+         FROM ${QUEUE_SCHEMA}.job
+        WHERE state IN ('created', 'retry', 'active')
+        GROUP BY name, state`,
+    );
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    if (!this.started) return;
+    // running handlers finish (or are retried by another worker after JOB_EXPIRE_SECONDS)
+    await this.started.catch(() => undefined);
+    await this.boss.stop({ graceful: true, timeout: 10_000, close: true });
+  }
+
+  private async run<T>(name: string, job: Job<T>, handler: JobHandler<T>): Promise<JobResult> {
+    const end = this.metrics.duration.startTimer({ queue: name });
+    try {
+      await handler(job.data, { id: job.id, retryCount: job.retryCount });
+      end({ result: 'completed' });
+      return { id: job.id, status: 'completed' };
+    } catch (err) {
+      end({ result: 'failed' });
+      this.metrics.failures.inc({ queue: name });
+      const message = err instanceof Error ? err.message : String(err);
+      const last = job.retryCount >= this.config.queue.retryLimit;
+      if (last) this.metrics.deadLettered.inc({ queue: name });
+      this.logger.warn(
+        `queue ${name}: job ${job.id} failed (attempt ${job.retryCount + 1}${last ? ', dead-lettered' : ', will retry'}): ${message}`,
+      );
+      return { id: job.id, status: 'failed', output: { message } };
+    }
+  }
+
+  /** createQueue does not change an existing queue: the options are applied again every boot. */
+  private async ensureQueue(name: string, options: QueueOptions): Promise<void> {
+    if (!(await this.boss.getQueue(name))) await this.boss.createQueue(name, options);
+    else await this.boss.updateQueue(name, options);
+  }
+}
