@@ -56,6 +56,9 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
         LOG_LEVEL: 'ERROR',
         SEED_DEMO_DATA: 'false',
         RATE_LIMIT_ENABLED: 'false',
+        // buffered views are written when a test flushes them, never in the middle of its
+        // "nothing was written" snapshots (production flushes every second)
+        VIEW_FLUSH_INTERVAL_MS: '600000',
         UPLOAD_DIR: join(files!, 'uploads'),
         RESUME_DIR: join(files!, 'resumes'),
         // mails of apps without MAIL_URL land beside the test's files, removed with them

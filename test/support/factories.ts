@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { JobViewsService } from '../../src/jobs/job-views.service.js';
 import type { TestApp } from './create-test-app.js';
 
 export type Role = 'job_seeker' | 'employer' | 'admin';
@@ -105,12 +104,8 @@ export async function applyTo(
   return res.body;
 }
 
-/**
- * A fingerprint of every domain table's rows: equal before and after means nothing was written.
- * Views buffered by earlier reads are written first (the periodic flush would land at any time).
- */
+/** A fingerprint of every domain table's rows: equal before and after means nothing was written. */
 export async function snapshot(t: TestApp): Promise<Record<string, string>> {
-  await t.app.get(JobViewsService).flush();
   const out: Record<string, string> = {};
   for (const table of [
     'users',
