@@ -39,7 +39,7 @@ const MAX_LEARNED = 10_000;
  * The raw URLs of cached routes, as the Nest pipeline resolved them: route, validated key, tags
  * and the request's limiter. A URL always resolves the same way (strict routing, stateless
  * pipes), so a later request for it can be answered from the local cache layer without routing,
- * validating or intercepting again (see HttpCacheFastPath).
+ * validating or intercepting again (see answerHitsFirst).
  */
 @Injectable()
 export class LearnedRoutes {
