@@ -40,7 +40,7 @@ export function setupApp(app: NestExpressApplication, config: AppConfig): void {
   app.set('etag', false);
   app.set('trust proxy', config.throttle.trustProxy);
   // what every response carries, cache hits answered in front of Express included
-  const edge = [
+  const edge: RequestHandler[] = [
     requestIdMiddleware,
     httpMetrics(app.get(MetricsService)),
     noStoreByDefault,
@@ -60,31 +60,31 @@ export function setupApp(app: NestExpressApplication, config: AppConfig): void {
       }),
     ),
   ];
-  for (const handler of edge) app.use(handler);
   // the middleware Nest's enableCors mounts, held so that the front answers carry it too
-  const corsHeaders =
-    config.corsOrigins.length > 0
-      ? cors({
-          origin: config.corsOrigins.includes('*') ? '*' : config.corsOrigins,
-          methods: ['GET', 'POST', 'PATCH', 'DELETE'],
-          allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
-          exposedHeaders: [
-            'X-Request-Id',
-            'X-Cache',
-            'Retry-After',
-            'RateLimit-Limit',
-            'RateLimit-Remaining',
-            'RateLimit-Reset',
-          ],
-        })
-      : undefined;
-  if (corsHeaders) app.use(corsHeaders);
-  // Cache hits of learned URLs carry the edge and CORS' headers, and skip everything else.
+  if (config.corsOrigins.length > 0) {
+    edge.push(
+      cors({
+        origin: config.corsOrigins.includes('*') ? '*' : config.corsOrigins,
+        methods: ['GET', 'POST', 'PATCH', 'DELETE'],
+        allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
+        exposedHeaders: [
+          'X-Request-Id',
+          'X-Cache',
+          'Retry-After',
+          'RateLimit-Limit',
+          'RateLimit-Remaining',
+          'RateLimit-Reset',
+        ],
+      }),
+    );
+  }
+  for (const handler of edge) app.use(handler);
+  // Cache hits of learned URLs carry the edge, and skip everything else.
   answerHitsFirst(
     app.getHttpAdapter().getInstance(),
     app.getHttpServer(),
     app.get(LearnedRoutes),
-    corsHeaders ? [...edge, corsHeaders] : edge,
+    edge,
   );
   app.use(compression({ threshold: 1024 }));
   app.useBodyParser('json', { limit: JSON_BODY_LIMIT });

@@ -92,8 +92,8 @@ export function loggerParams(config: AppConfig): Params {
 const { chindingsSym, endSym, lsCacheSym, needsMetadataGsym, streamSym, timeSym } = pino.symbols;
 const INFO = 30;
 
-/** pino's destination, as pino writes to it. */
-interface LineStream {
+/** pino's destination, as pino writes to it (pino.multistream asks for the level by a symbol). */
+interface LineStream extends Record<symbol, unknown> {
   write(line: string): void;
   lastLevel?: number;
 }
@@ -110,7 +110,7 @@ export function logRequest(req: IncomingMessage, res: ServerResponse, ms: number
   const part = root as unknown as Record<symbol, unknown>;
   const stream = part[streamSym] as LineStream;
   // pino.multistream routes a line by the level pino last wrote
-  if ((stream as unknown as Record<symbol, unknown>)[needsMetadataGsym]) stream.lastLevel = INFO;
+  if (stream[needsMetadataGsym]) stream.lastLevel = INFO;
   const request = JSON.stringify({ id: req.id, method: req.method, url: req.url });
   stream.write(
     `${(part[lsCacheSym] as Record<number, string>)[INFO]}${(part[timeSym] as () => string)()}` +
