@@ -24,6 +24,10 @@ import { RedisModule } from './redis/redis.module.js';
 import { SpasModule } from './spas/spas.module.js';
 import { ThrottleModule } from './throttle/throttle.module.js';
 import { UsersModule } from './users/users.module.js';
+// [accounts] import
+// [lifecycle] import
+// [alerts] import
+// [privacy] import
 
 @Module({})
 export class AppModule {
@@ -54,6 +58,10 @@ export class AppModule {
         JobsModule,
         ApplicationsModule,
         AdminJobsModule,
+        // [accounts] module
+        // [lifecycle] module
+        // [alerts] module
+        // [privacy] module
       ],
       providers: [
         { provide: APP_PIPE, useFactory: createValidationPipe },

@@ -109,6 +109,10 @@ export const ERROR_CATALOGUE = {
   DATABASE_TIMEOUT: { status: 503, description: 'The database took too long; see Retry-After' },
   NOT_READY: { status: 503, description: 'A dependency needed to serve is down' },
   SHUTTING_DOWN: { status: 503, description: 'The instance is draining for a shutdown' },
+  // [accounts] codes
+  // [lifecycle] codes
+  // [alerts] codes
+  // [privacy] codes
 } as const satisfies Record<string, { status: number; description: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

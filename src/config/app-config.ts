@@ -88,6 +88,10 @@ export interface AppConfig {
   publicUrl: string;
   mail: MailConfig;
   queue: QueueConfig;
+  // [accounts] config
+  // [lifecycle] config
+  // [alerts] config
+  // [privacy] config
 }
 
 export interface MailConfig {
@@ -289,6 +293,10 @@ export function loadConfig(rawEnv: Record<string, string | undefined> = process.
       pollIntervalSeconds: env.QUEUE_POLL_INTERVAL_MS / 1000,
       batchSize: env.QUEUE_BATCH_SIZE,
     },
+    // [accounts] values
+    // [lifecycle] values
+    // [alerts] values
+    // [privacy] values
   };
 }
 

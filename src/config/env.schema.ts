@@ -291,6 +291,11 @@ export class EnvironmentVariables {
   @toInt() @IsInt() @Min(1) @Max(86_400) QUEUE_RETRY_DELAY_MAX_SECONDS = 900;
   @toInt() @IsInt() @Min(500) @Max(60_000) QUEUE_POLL_INTERVAL_MS = 2000;
   @toInt() @IsInt() @Min(1) @Max(100) QUEUE_BATCH_SIZE = 10;
+
+  // [accounts] variables
+  // [lifecycle] variables
+  // [alerts] variables
+  // [privacy] variables
 }
 
 function describe(errors: ValidationError[]): string[] {

@@ -6,4 +6,21 @@ import { State } from '../locations/state.entity.js';
 import { Spa } from '../spas/spa.entity.js';
 import { User } from '../users/user.entity.js';
 
-export const ENTITIES = [State, City, JobCategory, User, Spa, Job, Application];
+// [accounts] import
+// [lifecycle] import
+// [alerts] import
+// [privacy] import
+
+export const ENTITIES = [
+  State,
+  City,
+  JobCategory,
+  User,
+  Spa,
+  Job,
+  Application,
+  // [accounts] entities
+  // [lifecycle] entities
+  // [alerts] entities
+  // [privacy] entities
+];

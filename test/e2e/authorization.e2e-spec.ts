@@ -121,6 +121,10 @@ const MATRIX: Record<string, Record<Actor, number>> = {
   // an admin gets past the role check to the lookup: no such dead letter (the happy path, 202,
   // is in queue-mail.e2e-spec.ts, which dead-letters a real job first)
   'POST /admin/jobs/failed/:uuid/retry': statuses(401, 403, 403, 403, 403, 404),
+  // [accounts] matrix
+  // [lifecycle] matrix
+  // [alerts] matrix
+  // [privacy] matrix
 };
 
 /** The private lists hold exactly the caller's own rows: the fixture's only for its owner. */
@@ -387,6 +391,10 @@ const ROUTES: Route[] = [
       ]);
     },
   },
+  // [accounts] routes
+  // [lifecycle] routes
+  // [alerts] routes
+  // [privacy] routes
 ];
 
 ROUTES.push(

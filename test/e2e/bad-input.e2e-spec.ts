@@ -422,6 +422,10 @@ const TABLE: Array<[route: string, input: string, status: number, names: string 
   ['GET /jobs/mine/:id', 'id text', 400, 'id', () => get('/jobs/mine/abc', 'owner')],
   ['GET /jobs/mine/:id', 'id huge', 400, 'id', () => get(`/jobs/mine/${HUGE}`, 'owner')],
   ['GET /jobs/mine/:id', 'absent id', 404, 'Job 999999', () => get('/jobs/mine/999999', 'owner')],
+  // [accounts] rows
+  // [lifecycle] rows
+  // [alerts] rows
+  // [privacy] rows
 ];
 
 /** `text` as a whole word (or words): "q" must not be found inside "request". */
