@@ -111,6 +111,18 @@ export class QueueService implements OnModuleInit, BeforeApplicationShutdown {
     );
   }
 
+  /**
+   * Scheduled work (expiry, digests): `handler` runs on `cron` (UTC), once per occurrence across
+   * every instance (pg-boss writes one job per occurrence; one worker takes it). Occurrences missed
+   * while nothing ran are caught up once. Handlers scan for what is due, so a late or extra run
+   * does no harm.
+   */
+  async schedule(name: string, cron: string, handler: JobHandler<object>): Promise<void> {
+    await this.register(name, handler);
+    if (this.workersEnabled)
+      await this.boss.schedule(name, cron, {}, { tz: 'UTC', missed: 'once' });
+  }
+
   /** Enqueues a job in the caller's transaction: it exists only if that transaction commits. */
   async send(manager: EntityManager, name: string, data: object): Promise<string> {
     const id = await this.boss.send(name, data, { db: inTransaction(manager) });
