@@ -4,6 +4,7 @@ import { PinoLogger, type Params } from 'nestjs-pino';
 import pino from 'pino';
 import pretty from 'pino-pretty';
 import type { AppConfig } from '../config/app-config.js';
+import { LineDestination } from './line-destination.js';
 
 const QUIET_PATHS = /^\/(health|metrics)(\/|$|\?)/;
 /** Nest's boot chatter (one line per module and route, ~80 lines): kept out of the pretty screen below DEBUG. */
@@ -48,13 +49,9 @@ function prettyStdout(level: string): Writable {
  */
 export function loggerParams(config: AppConfig): Params {
   const stdout =
-    config.env === 'development'
-      ? prettyStdout(config.log.level)
-      : pino.destination({ fd: 1, sync: false });
+    config.env === 'development' ? prettyStdout(config.log.level) : new LineDestination(1);
   const streams: pino.StreamEntry[] = [{ stream: stdout }];
-  if (config.log.file) {
-    streams.push({ stream: pino.destination({ dest: config.log.file, mkdir: true, sync: false }) });
-  }
+  if (config.log.file) streams.push({ stream: LineDestination.file(config.log.file) });
   return {
     pinoHttp: [
       {

@@ -1,5 +1,6 @@
 import { Injectable, type ExecutionContext } from '@nestjs/common';
 import { ThrottlerGuard, type ThrottlerOptions } from '@nestjs/throttler';
+import { normalizeIp } from '@nestjs/throttler/dist/ip.js';
 import { THROTTLER_SKIP } from '@nestjs/throttler/dist/throttler.constants.js';
 import type { Request, Response } from 'express';
 import { prefetchedVersions, type CacheTag } from '../cache/cache-tags.js';
@@ -83,7 +84,7 @@ export class AppThrottlerGuard extends ThrottlerGuard {
     active: ThrottlerOptions[],
     tags: CacheTag[] | undefined,
   ): Promise<Exceeded | null> {
-    const tracker = await this.getTracker(req);
+    const tracker = this.trackerOf(req);
     const hits: Hit[] = active.map((t) => ({
       key: `${t.name}:${tracker}`,
       client: tracker,
@@ -96,10 +97,15 @@ export class AppThrottlerGuard extends ThrottlerGuard {
     if (versions) prefetchedVersions.set(req, versions);
 
     let tightest = 0;
-    records.forEach((r, i) => {
-      const left = hits[i].limit - r.totalHits;
-      if (left < hits[tightest].limit - records[tightest].totalHits) tightest = i;
-    });
+    let blocked = -1;
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i];
+      if (hits[i].limit - r.totalHits < hits[tightest].limit - records[tightest].totalHits)
+        tightest = i;
+      // the limit blocked longest is the one to wait for
+      if (r.isBlocked && (blocked < 0 || r.timeToBlockExpire > records[blocked].timeToBlockExpire))
+        blocked = i;
+    }
     res.setHeader('RateLimit-Limit', hits[tightest].limit);
     res.setHeader(
       'RateLimit-Remaining',
@@ -107,17 +113,18 @@ export class AppThrottlerGuard extends ThrottlerGuard {
     );
     res.setHeader('RateLimit-Reset', records[tightest].timeToExpire);
 
-    const blocked = records
-      .map((r, i) => ({ r, name: active[i].name!, limit: hits[i].limit }))
-      .filter(({ r }) => r.isBlocked)
-      .sort((a, b) => b.r.timeToBlockExpire - a.r.timeToBlockExpire)[0];
-    if (!blocked) return null;
-    res.setHeader('Retry-After', blocked.r.timeToBlockExpire);
-    return { name: blocked.name, limit: blocked.limit, retryAfter: blocked.r.timeToBlockExpire };
+    if (blocked < 0) return null;
+    const retryAfter = records[blocked].timeToBlockExpire;
+    res.setHeader('Retry-After', retryAfter);
+    return { name: active[blocked].name!, limit: hits[blocked].limit, retryAfter };
   }
 
   /** The client address (junk in X-Forwarded-For never makes a bucket), IPv6 by /64. */
+  private trackerOf(req: Request): string {
+    return normalizeIp(clientAddress(req), this.ipv6SubnetPrefix);
+  }
+
   protected override getTracker(req: Request): Promise<string> {
-    return super.getTracker({ ip: clientAddress(req) });
+    return Promise.resolve(this.trackerOf(req));
   }
 }
