@@ -20,7 +20,8 @@ import { buildWorkload, clientAddresses, type Workload } from './workload.js';
  *   users:    CONNECTIONS connections each sending one request per second.
  * Prints requests/s, latency percentiles, non-2xx, errors and peak memory per process, and
  * writes them to bench/results/. Targets 127.0.0.1 only.
- * The compare phase comes first: one cached read per core against its two floors (see compare()).
+ * The compare phase comes first: one cached read per core against its two floors (see compare());
+ * the queue phase last: the durable queue's throughput and what a send costs a write (queue()).
  */
 
 const { values: args } = parseArgs({
@@ -29,7 +30,7 @@ const { values: args } = parseArgs({
     duration: { type: 'string', default: '30' },
     connections: { type: 'string', default: '1000' },
     workers: { type: 'string', default: process.env.WEB_CONCURRENCY ?? '2' },
-    phases: { type: 'string', default: 'compare,latency,capacity,users' },
+    phases: { type: 'string', default: 'compare,latency,capacity,users,queue' },
     /** The runtimes the compare phase measures, comma-separated (the first is the headline). */
     node: { type: 'string', default: process.execPath },
     'compare-duration': { type: 'string', default: '15' },
@@ -618,6 +619,56 @@ async function compare(dbEnv: NodeJS.ProcessEnv): Promise<CompareRow[]> {
   return rows;
 }
 
+interface QueueResult {
+  database: string;
+  jobs: number;
+  enqueuedPerSecond: number;
+  completed: number;
+  completedPerSecond: number;
+  writes: Record<'without' | 'with', { p50: number; p99: number }>;
+  p99Ratio: number;
+}
+
+/**
+ * The durable queue on PostgreSQL and on the embedded database (bench/queue.ts, a process of its
+ * own with the app's modules): jobs enqueued and completed per second, and the p50/p99 of a
+ * one-row write transaction without and with a `send` in it.
+ */
+function queue(dbEnv: NodeJS.ProcessEnv): QueueResult[] {
+  const out: QueueResult[] = [];
+  const runs: Array<[string, NodeJS.ProcessEnv]> = [
+    ['postgresql', dbEnv],
+    [
+      'embedded',
+      {
+        ...baseEnv(),
+        DATABASE_TYPE: 'pglite',
+        DATA_DIR: join(RESULTS, `queue-embedded-${Date.now()}`),
+        SEED_DEMO_DATA: 'false',
+        BENCH_QUEUE_JOBS: '500',
+        BENCH_QUEUE_WRITES: '200',
+      },
+    ],
+  ];
+  for (const [database, env] of runs) {
+    const r = spawnSync(process.execPath, [join(DIST, 'bench/queue.js')], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...env, LOG_LEVEL: 'WARNING', WORKERS_ENABLED: 'true', QUEUE_POLL_INTERVAL_MS: '500' },
+    });
+    const line = r.stdout.trim().split('\n').pop() ?? '';
+    if (r.status !== 0 || !line.startsWith('{')) throw new Error(`queue bench failed: ${r.stderr}`);
+    const result = { database, ...(JSON.parse(line) as Omit<QueueResult, 'database'>) };
+    out.push(result);
+    log(
+      `queue on ${database}: ${result.enqueuedPerSecond} jobs/s enqueued, ${result.completedPerSecond}/s completed ` +
+        `(${result.completed}/${result.jobs}); one-row write p50/p99 ${result.writes.without.p50}/${result.writes.without.p99} ms ` +
+        `without a send, ${result.writes.with.p50}/${result.writes.with.p99} ms with (p99 × ${result.p99Ratio})`,
+    );
+  }
+  return out;
+}
+
 async function waitListening(base: string, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
@@ -663,8 +714,9 @@ async function main(): Promise<void> {
   await vacuum();
   const phases = args.phases.split(',');
   const compared = phases.includes('compare') ? await compare(dbEnv) : undefined;
-  if (phases.every((p) => p === 'compare')) {
-    writeResults({ compared });
+  const queued = phases.includes('queue') ? queue(dbEnv) : undefined;
+  if (phases.every((p) => p === 'compare' || p === 'queue')) {
+    writeResults({ compared, queued });
     return;
   }
 
@@ -709,7 +761,7 @@ async function main(): Promise<void> {
     const singleClient = phases.includes('latency')
       ? await singleClientLatency(base, prefix)
       : undefined;
-    for (const phase of phases.filter((p) => p !== 'latency' && p !== 'compare') as Array<
+    for (const phase of phases.filter((p) => !['latency', 'compare', 'queue'].includes(p)) as Array<
       'capacity' | 'users'
     >) {
       for (const cache of args.caches.split(',') as Array<'cold' | 'warm'>) {
@@ -726,7 +778,7 @@ async function main(): Promise<void> {
         );
       }
     }
-    writeResults({ compared, singleClient, results });
+    writeResults({ compared, queued, singleClient, results });
     console.table(
       results.map((r) => ({
         phase: `${r.phase}/${r.cache}`,
