@@ -85,6 +85,8 @@ function quiet<T extends Keyv>(keyv: T): T {
             // kept by reference: cached values are never mutated (see CacheResult)
             serialize: undefined,
             deserialize: undefined,
+            // keys as given (CacheService.peek reads this store's map directly)
+            useKeyPrefix: false,
           }),
         );
         const shared = redis.enabled

@@ -3,6 +3,7 @@ import { randomInt } from 'node:crypto';
 import { Inject, Injectable, Logger, Optional, type OnModuleInit } from '@nestjs/common';
 import { CACHE_MANAGER } from '@nestjs/cache-manager';
 import type { Cache } from 'cache-manager';
+import type { KeyvCacheableMemory } from 'cacheable';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { LSN_UNKNOWN, lsnKey, parseLsnKey, type Lsn } from '../database/lsn.js';
@@ -139,7 +140,12 @@ export class CacheService implements OnModuleInit {
       if (!(await this.othersKnown())) return undefined;
       version = this.localVersion(tags); // with what arrived while waiting
     }
-    return (await this.cache.stores[0].get<T>(`${version}|${key}`)) ?? undefined;
+    // the local layer's own map, read synchronously: Keyv's async get (hooks, stats, promises)
+    // cost a hit more than the lookup itself. Keyv keeps `{ value, expires }` there.
+    const local = (this.cache.stores[0].store as KeyvCacheableMemory).store;
+    const item = local.get<{ value: T; expires?: number }>(`${version}|${key}`);
+    if (!item || (item.expires !== undefined && Date.now() > item.expires)) return undefined;
+    return item.value;
   }
 
   /** Makes every entry under these tags stale, here and (with Redis or IPC) everywhere. */

@@ -1,8 +1,10 @@
 /**
  * A value a request carries for the rest of its handling, between parts of the app that do not
- * call each other (the limiter and the cache, the fast path and Express): a symbol-keyed property
- * of the request object, so it lives and dies with the request (no long-lived table keyed by
- * every request to grow, rehash and sweep).
+ * call each other (the limiter and the cache, the fast path and Express): an element of one
+ * array the request object holds under a symbol, so it lives and dies with the request (no
+ * long-lived table keyed by every request to grow, rehash and sweep), and every request gets the
+ * same one extra property whatever slots it uses (a property per slot gave requests as many
+ * shapes as there are paths through the app, and made every access to them megamorphic).
  */
 export interface RequestSlot<T> {
   get(req: object): T | undefined;
@@ -10,14 +12,19 @@ export interface RequestSlot<T> {
   set(req: object, value: T): void;
 }
 
+const SLOTS = Symbol('spajobs request slots');
+type Carrier = { [SLOTS]?: unknown[] };
+/** The slots' names, by index (for a debugger). */
+export const SLOT_NAMES: string[] = [];
+
+/** A slot; `has` is true once a value other than undefined was set. */
 export function requestSlot<T>(name: string): RequestSlot<T> {
-  const key = Symbol(name);
-  type Carrier = { [key]?: T };
+  const index = SLOT_NAMES.push(name) - 1;
   return {
-    get: (req) => (req as Carrier)[key],
-    has: (req) => key in req,
+    get: (req) => (req as Carrier)[SLOTS]?.[index] as T | undefined,
+    has: (req) => (req as Carrier)[SLOTS]?.[index] !== undefined,
     set: (req, value) => {
-      (req as Carrier)[key] = value;
+      ((req as Carrier)[SLOTS] ??= [])[index] = value;
     },
   };
 }

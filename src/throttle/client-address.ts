@@ -11,6 +11,7 @@ const BRACKETED = /^\[([^\]]+)\](?::\d{1,5})?$/;
 export function addressOf(hop: string | undefined): string | undefined {
   const value = hop?.trim();
   if (!value) return undefined;
+  if (isIP(value)) return value; // the usual case, without the patterns below
   const address = BRACKETED.exec(value)?.[1] ?? IPV4_WITH_PORT.exec(value)?.[1] ?? value;
   return isIP(address) ? address : undefined;
 }
