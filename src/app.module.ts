@@ -25,9 +25,13 @@ import { SpasModule } from './spas/spas.module.js';
 import { ThrottleModule } from './throttle/throttle.module.js';
 import { UsersModule } from './users/users.module.js';
 // [accounts] import
+import { AccountsModule } from './accounts/accounts.module.js';
 // [lifecycle] import
+import { NoticesModule } from './notices/notices.module.js';
 // [alerts] import
+import { SavedSearchesModule } from './saved-searches/saved-searches.module.js';
 // [privacy] import
+import { PrivacyModule } from './privacy/privacy.module.js';
 
 @Module({})
 export class AppModule {
@@ -59,9 +63,13 @@ export class AppModule {
         ApplicationsModule,
         AdminJobsModule,
         // [accounts] module
+        AccountsModule,
         // [lifecycle] module
+        NoticesModule,
         // [alerts] module
+        SavedSearchesModule,
         // [privacy] module
+        PrivacyModule,
       ],
       providers: [
         { provide: APP_PIPE, useFactory: createValidationPipe },

@@ -8,6 +8,7 @@ import { paginate, type Keyset } from '../common/keyset.js';
 import type { Page } from '../common/page.js';
 import { JobsService } from '../jobs/jobs.service.js';
 import { ApplicationReceivedNotice } from '../notices/application-received.notice.js';
+import { ApplicationStatusNotice } from '../notices/application-status.notice.js';
 import { mayManage } from '../spas/spa-access.js';
 import { UploadsService } from '../uploads/uploads.service.js';
 import { Application, type ApplicationStatus } from './application.entity.js';
@@ -44,6 +45,7 @@ export class ApplicationsService {
     private readonly uploads: UploadsService,
     private readonly cursors: CursorCodec,
     private readonly notices: ApplicationReceivedNotice,
+    private readonly statusNotices: ApplicationStatusNotice,
   ) {}
 
   /**
@@ -104,7 +106,10 @@ export class ApplicationsService {
     return toDto(await this.visible(actor, id));
   }
 
-  /** Moves an application along NEXT_STATUSES; the update is conditional, so racing moves cannot skip a rule. */
+  /**
+   * Moves an application along NEXT_STATUSES; the update is conditional, so racing moves cannot
+   * skip a rule. The applicant's notice is enqueued in the same transaction.
+   */
   async updateStatus(
     actor: AuthUser,
     id: number,
@@ -116,16 +121,20 @@ export class ApplicationsService {
     }
     if (app.status !== status) {
       const from = statusesLeadingTo(status);
-      const result =
-        from.length === 0
-          ? { affected: 0 }
-          : await this.applications
-              .createQueryBuilder()
-              .update()
-              .set({ status })
-              .where('id = :id AND status IN (:...from)', { id, from })
-              .execute();
-      if (!result.affected) {
+      const moved =
+        from.length > 0 &&
+        (await this.applications.manager.transaction(async (tx) => {
+          const result = await tx
+            .createQueryBuilder()
+            .update(Application)
+            .set({ status })
+            .where('id = :id AND status IN (:...from)', { id, from })
+            .execute();
+          if (!result.affected) return false;
+          await this.statusNotices.enqueueStatusChange(tx, id, status);
+          return true;
+        }));
+      if (!moved) {
         const current = (await this.load(id)).status;
         throw new AppError(
           'INVALID_STATUS_TRANSITION',
@@ -140,7 +149,7 @@ export class ApplicationsService {
    * The applicant takes back an application that is not decided yet (not rejected, not hired).
    * Its resume is deleted at once, so the employer can no longer download it; the row stays, so
    * the employer's list shows it as withdrawn. Conditional, so a racing move or a second
-   * withdrawal is a 409.
+   * withdrawal is a 409. The applicant's confirmation is enqueued in the same transaction.
    */
   async withdraw(actor: AuthUser, id: number): Promise<ApplicationDto> {
     const app = await this.visible(actor, id);
@@ -151,13 +160,18 @@ export class ApplicationsService {
       select: { id: true, resumeFile: true },
       where: { id },
     });
-    const result = await this.applications
-      .createQueryBuilder()
-      .update()
-      .set({ status: 'withdrawn', resumeFile: null, resumeSize: null })
-      .where('id = :id AND status IN (:...from)', { id, from: WITHDRAWABLE })
-      .execute();
-    if (!result.affected) {
+    const withdrawn = await this.applications.manager.transaction(async (tx) => {
+      const result = await tx
+        .createQueryBuilder()
+        .update(Application)
+        .set({ status: 'withdrawn', resumeFile: null, resumeSize: null })
+        .where('id = :id AND status IN (:...from)', { id, from: WITHDRAWABLE })
+        .execute();
+      if (!result.affected) return false;
+      await this.statusNotices.enqueueWithdrawal(tx, id);
+      return true;
+    });
+    if (!withdrawn) {
       const current = (await this.load(id)).status;
       throw new AppError(
         'INVALID_STATUS_TRANSITION',

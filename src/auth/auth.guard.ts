@@ -7,6 +7,7 @@ import { PUBLIC_KEY, ROLES_KEY, WWW_AUTHENTICATE_REALM } from '../common/auth.de
 import { AppError, type ErrorCode } from '../common/error-codes.js';
 import { UsersService } from '../users/users.service.js';
 import type { UserRole } from '../users/user.entity.js';
+import { VERIFIED_EMAIL_KEY } from './verified-email.decorator.js';
 
 export interface TokenPayload {
   sub: string;
@@ -42,7 +43,8 @@ function refuse(
 /**
  * Global guard: every route needs a valid bearer token unless it is @Public(). The user is
  * read from the database on each request, so deactivation, role changes and password changes
- * take effect on the very next request. @Roles() then restricts by role (403).
+ * take effect on the very next request. @Roles() then restricts by role (403), and
+ * @VerifiedEmail() to accounts whose address is verified (403).
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -90,6 +92,13 @@ export class AuthGuard implements CanActivate {
     const roles = this.reflector.getAllAndOverride<UserRole[] | undefined>(ROLES_KEY, targets);
     if (roles && !roles.includes(user.role)) {
       throw new AppError('FORBIDDEN_ROLE', `This action is for ${roles.join(' or ')} accounts`);
+    }
+    const mustBeVerified = this.reflector.getAllAndOverride<boolean>(VERIFIED_EMAIL_KEY, targets);
+    if (mustBeVerified && user.role !== 'admin' && user.emailVerifiedAt === null) {
+      throw new AppError(
+        'EMAIL_NOT_VERIFIED',
+        'Verify your e-mail address first: follow the link mailed to you, or ask for a new one with POST /api/v1/auth/verify-email/request',
+      );
     }
     return true;
   }

@@ -3,6 +3,7 @@ import { JwtService } from '@nestjs/jwt';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { DEFAULT_SECRET_KEY } from '../config/env.schema.js';
+import { AccountsService } from '../accounts/accounts.service.js';
 import { AppError } from '../common/error-codes.js';
 import { UserDto } from '../users/dto/user.dto.js';
 import { hashPassword, verifyPassword } from '../users/password.js';
@@ -22,6 +23,7 @@ export class AuthService implements OnApplicationBootstrap {
   constructor(
     private readonly users: UsersService,
     private readonly jwt: JwtService,
+    private readonly accounts: AccountsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -35,8 +37,11 @@ export class AuthService implements OnApplicationBootstrap {
     }
   }
 
+  /** The account starts unverified; its verification mail is enqueued in the insert's transaction. */
   async register(dto: RegisterDto): Promise<TokenDto> {
-    const user = await this.users.create({ ...dto, role: dto.role ?? 'job_seeker' });
+    const user = await this.users.create({ ...dto, role: dto.role ?? 'job_seeker' }, (m, u) =>
+      this.accounts.startVerification(m, u.id),
+    );
     return this.issue(user, 0);
   }
 

@@ -1,4 +1,4 @@
-import { QueryFailedError } from 'typeorm';
+import { QueryFailedError, QueryRunnerAlreadyReleasedError } from 'typeorm';
 import { AppError } from './error-codes.js';
 
 /** What a violated constraint means to a client. Names are fixed by the migrations. */
@@ -58,6 +58,8 @@ const camelCase = (column: string): string =>
 
 /** True when the error means "the database is not reachable right now", not a bad query. */
 export function isConnectionError(err: unknown): boolean {
+  // TypeORM's own word for a connection the pool dropped under the query (the server went away)
+  if (err instanceof QueryRunnerAlreadyReleasedError) return true;
   const e = (err instanceof QueryFailedError ? err.driverError : err) as PgError | undefined;
   if (!e) return false;
   if (e.code && (CONNECTION_ERROR_CODES.has(e.code) || e.code.startsWith('08'))) return true;

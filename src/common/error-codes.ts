@@ -110,9 +110,56 @@ export const ERROR_CATALOGUE = {
   NOT_READY: { status: 503, description: 'A dependency needed to serve is down' },
   SHUTTING_DOWN: { status: 503, description: 'The instance is draining for a shutdown' },
   // [accounts] codes
+  EMAIL_NOT_VERIFIED: {
+    status: 403,
+    description: 'Verify the account’s e-mail address first (POST /auth/verify-email/request)',
+  },
+  ACCOUNT_TOKEN_INVALID: {
+    status: 400,
+    description: 'The e-mail link’s token is unknown (mistyped, or not for this action)',
+  },
+  ACCOUNT_TOKEN_EXPIRED: {
+    status: 410,
+    description: 'The e-mail link has expired; ask for a new one',
+  },
+  ACCOUNT_TOKEN_USED: {
+    status: 410,
+    description: 'The e-mail link was already used, or a newer one replaced it',
+  },
+  EMAIL_ALREADY_VERIFIED: { status: 409, description: 'The account’s e-mail is already verified' },
+  EMAIL_UNCHANGED: { status: 400, description: 'The new e-mail is the account’s current one' },
   // [lifecycle] codes
+  JOB_EXPIRED: {
+    status: 410,
+    description: 'The job has expired; `details` still names it (id, slug, title, spa)',
+  },
+  UNSUBSCRIBE_TOKEN_INVALID: {
+    status: 400,
+    description: 'The unsubscribe link was not issued by this server or is malformed',
+  },
   // [alerts] codes
+  SAVED_SEARCH_NOT_FOUND: {
+    status: 404,
+    description: 'No such saved search (or it belongs to someone else)',
+  },
+  TOO_MANY_SAVED_SEARCHES: {
+    status: 409,
+    description: 'The caller has the most saved searches allowed (MAX_SAVED_SEARCHES)',
+  },
+  INVALID_UNSUBSCRIBE_TOKEN: {
+    status: 400,
+    description: 'The unsubscribe link was not issued by this server for this saved search',
+  },
   // [privacy] codes
+  EXPORT_LIMIT_REACHED: {
+    status: 429,
+    description:
+      'The account had the most data exports prepared that a day allows (DATA_EXPORT_DAILY_LIMIT); see Retry-After',
+  },
+  LAST_ADMIN: {
+    status: 409,
+    description: 'The only active admin cannot delete their account; make another admin first',
+  },
 } as const satisfies Record<string, { status: number; description: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -9,6 +9,10 @@ import { ReferenceData1795740000001 } from '../../migrations/1795740000001-Refer
 import { OwnershipAndModeration1795740000002 } from '../../migrations/1795740000002-OwnershipAndModeration.js';
 import { RetireReferenceDataAndUploadQuota1795740000004 } from '../../migrations/1795740000004-RetireReferenceDataAndUploadQuota.js';
 import { SentNotices1795740000006 } from '../../migrations/1795740000006-SentNotices.js';
+import { AccountTokens1795740000007 } from '../../migrations/1795740000007-AccountTokens.js';
+import { JobLifecycle1795740000008 } from '../../migrations/1795740000008-JobLifecycle.js';
+import { SavedSearches1795740000009 } from '../../migrations/1795740000009-SavedSearches.js';
+import { DataExports1795740000010 } from '../../migrations/1795740000010-DataExports.js';
 import type { DatabaseConfig } from '../config/app-config.js';
 import { EmbeddedPostgres } from './embedded-postgres.js';
 import { ENTITIES } from './entities.js';
@@ -22,6 +26,10 @@ export const MIGRATIONS = [
   OwnershipAndModeration1795740000002,
   RetireReferenceDataAndUploadQuota1795740000004,
   SentNotices1795740000006,
+  AccountTokens1795740000007,
+  JobLifecycle1795740000008,
+  SavedSearches1795740000009,
+  DataExports1795740000010,
 ];
 
 /** Idle connections above DB_POOL_SIZE are closed after this long (the seed's overflow). */

@@ -9,6 +9,7 @@ import { User } from '../users/user.entity.js';
 // [accounts] import
 // [lifecycle] import
 // [alerts] import
+import { SavedSearch } from '../saved-searches/saved-search.entity.js';
 // [privacy] import
 
 export const ENTITIES = [
@@ -22,5 +23,6 @@ export const ENTITIES = [
   // [accounts] entities
   // [lifecycle] entities
   // [alerts] entities
+  SavedSearch,
   // [privacy] entities
 ];

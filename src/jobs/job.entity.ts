@@ -90,8 +90,16 @@ export class Job {
   @Column({ name: 'view_count', type: 'int', default: 0, update: false })
   viewCount: number;
 
+  /** Set on every job the API creates (JOB_TTL_DAYS); null only for rows loaded without one. */
   @Column({ name: 'expires_at', type: 'timestamptz', nullable: true })
   expiresAt: Date | null;
+
+  /**
+   * When the expiry scan dealt with this job's expiry (its cache entries invalidated); cleared
+   * whenever `expiresAt` changes, so that the next expiry is seen again.
+   */
+  @Column({ name: 'expiry_processed_at', type: 'timestamptz', nullable: true, select: false })
+  expiryProcessedAt: Date | null;
 
   @Column({ name: 'created_by', type: 'int' })
   createdBy: number;

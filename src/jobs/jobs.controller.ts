@@ -10,7 +10,7 @@ import {
 import type { AuthUser } from '../common/auth-user.js';
 import { CurrentUser, Public, Roles } from '../common/auth.decorators.js';
 import { HttpCached } from '../cache/http-cache.interceptor.js';
-import { ApiIdOrSlugParam } from '../openapi/openapi.js';
+import { ApiErrors, ApiIdOrSlugParam } from '../openapi/openapi.js';
 import { IdOrSlugPipe, IdPipe, type IdOrSlug } from '../common/id.pipe.js';
 import type { Page } from '../common/page.js';
 import {
@@ -27,6 +27,7 @@ import {
   type JobSummaryDto,
   type OwnJobSummaryDto,
 } from './dto/job.dto.js';
+import { VerifiedEmail } from '../auth/verified-email.decorator.js';
 import { CountView } from './count-view.interceptor.js';
 import { JobsSearchService } from './jobs-search.service.js';
 import { JobsService } from './jobs.service.js';
@@ -85,16 +86,18 @@ export class JobsController {
   @CountView()
   @ApiOperation({
     operationId: 'getJob',
-    summary: 'An open job by id or slug; counts one view (cached or not)',
+    summary: 'An open job by id or slug; counts one view (cached or not); 410 once it expired',
   })
   @ApiIdOrSlugParam('job')
   @ApiOkResponse({ type: JobDto })
+  @ApiErrors('JOB_EXPIRED')
   get(@Param('idOrSlug', IdOrSlugPipe) ref: IdOrSlug): Promise<JobDto> {
     return this.jobs.getOpen(ref);
   }
 
   @Post()
   @Roles('employer', 'admin')
+  @VerifiedEmail()
   @ApiBearerAuth()
   @ApiOperation({
     operationId: 'createJob',
@@ -119,6 +122,21 @@ export class JobsController {
     @Body() dto: UpdateJobDto,
   ): Promise<OwnJobDto> {
     return this.jobs.update(user, id, dto);
+  }
+
+  @Post(':id/renew')
+  @HttpCode(200)
+  @Roles('employer', 'admin')
+  @ApiBearerAuth()
+  @ApiOperation({
+    operationId: 'renewJob',
+    summary:
+      'Open a job for another JOB_TTL_DAYS (its spa’s owner or admin); an expired or closed job comes back, one an admin closed only for an admin',
+  })
+  @ApiOkResponse({ type: OwnJobDto })
+  @ApiErrors('JOB_CLOSED_BY_ADMIN')
+  renew(@CurrentUser() user: AuthUser, @Param('id', IdPipe) id: number): Promise<OwnJobDto> {
+    return this.jobs.renew(user, id);
   }
 
   @Delete(':id')

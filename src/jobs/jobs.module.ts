@@ -4,6 +4,7 @@ import { CategoriesModule } from '../categories/categories.module.js';
 import { LocationsModule } from '../locations/locations.module.js';
 import { SpasModule } from '../spas/spas.module.js';
 import { CountViewInterceptor } from './count-view.interceptor.js';
+import { JobExpiryService } from './job-expiry.service.js';
 import { JobViewsService } from './job-views.service.js';
 import { Job } from './job.entity.js';
 import { JobsSearchService } from './jobs-search.service.js';
@@ -13,7 +14,13 @@ import { JobsService } from './jobs.service.js';
 @Module({
   imports: [TypeOrmModule.forFeature([Job]), SpasModule, CategoriesModule, LocationsModule],
   controllers: [JobsController],
-  providers: [JobsService, JobsSearchService, JobViewsService, CountViewInterceptor],
-  exports: [JobsService, JobsSearchService, JobViewsService],
+  providers: [
+    JobsService,
+    JobsSearchService,
+    JobViewsService,
+    CountViewInterceptor,
+    JobExpiryService,
+  ],
+  exports: [JobsService, JobsSearchService, JobViewsService, JobExpiryService],
 })
 export class JobsModule {}

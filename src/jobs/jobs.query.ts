@@ -94,6 +94,9 @@ export function selectJobs(qb: SelectQueryBuilder<Job>, detail = false): SelectQ
  */
 export const JOB_OPEN = `j.is_active AND (j.expires_at IS NULL OR j.expires_at > now()) AND ${SPA_LISTED}`;
 
+/** Open but for its expiry: the public detail answers 410 Gone for it (not 404). */
+export const JOB_EXPIRED = `j.is_active AND j.expires_at <= now() AND ${SPA_LISTED}`;
+
 export function whereOpen(qb: SelectQueryBuilder<Job>): SelectQueryBuilder<Job> {
   return qb.andWhere(JOB_OPEN);
 }

@@ -1,8 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { isAdmin, type AuthUser } from '../common/auth-user.js';
 import { CacheService } from '../cache/cache.service.js';
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.module.js';
 import { CategoriesService } from '../categories/categories.service.js';
 import { isUniqueViolation } from '../common/db-errors.js';
 import { definedOnly } from '../common/defined.js';
@@ -15,12 +17,14 @@ import type { CreateJobDto, UpdateJobDto } from './dto/job-input.dto.js';
 import { Job } from './job.entity.js';
 import { mayManage } from '../spas/spa-access.js';
 import {
+  JOB_EXPIRED,
   JOB_OPEN,
   selectJobs,
   toJobDetail,
   toOwnJob,
   whereOpen,
   type JobDetailRow,
+  type JobRow,
 } from './jobs.query.js';
 import { AppError } from '../common/error-codes.js';
 
@@ -45,6 +49,7 @@ export class JobsService {
     private readonly categories: CategoriesService,
     private readonly locations: LocationsService,
     private readonly cache: CacheService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async create(actor: AuthUser, dto: CreateJobDto): Promise<OwnJobDto> {
@@ -74,7 +79,7 @@ export class JobsService {
           employmentType: dto.employmentType ?? 'full_time',
           salaryMin: dto.salaryMin ?? null,
           salaryMax: dto.salaryMax ?? null,
-          expiresAt: dto.expiresAt ?? null,
+          expiresAt: dto.expiresAt ?? this.defaultExpiry(),
           isFeatured: dto.isFeatured ?? false,
           createdBy: actor.id,
         }),
@@ -101,6 +106,11 @@ export class JobsService {
     checkExpiry(dto.expiresAt);
     if (dto.categoryId !== undefined) await this.categories.assertExists(dto.categoryId);
     const changes: Partial<Job> = definedOnly(dto);
+    if (dto.expiresAt !== undefined) {
+      // null: a fresh JOB_TTL_DAYS; a new expiry is one the expiry scan has yet to deal with
+      changes.expiresAt = dto.expiresAt ?? this.defaultExpiry();
+      changes.expiryProcessedAt = null;
+    }
     // an admin's closing sticks until an admin reopens
     if (dto.isActive !== undefined && isAdmin(actor)) changes.closedByAdmin = !dto.isActive;
     if (Object.keys(changes).length > 0) {
@@ -116,6 +126,15 @@ export class JobsService {
   }
 
   /**
+   * Another JOB_TTL_DAYS from now, and open again: an expired (or closed) job comes back in
+   * lists and its detail. The owner's or an admin's call, checked as PATCH checks it: a job an
+   * admin closed only an admin renews (JOB_CLOSED_BY_ADMIN).
+   */
+  renew(actor: AuthUser, id: number): Promise<OwnJobDto> {
+    return this.update(actor, id, { isActive: true, expiresAt: this.defaultExpiry() });
+  }
+
+  /**
    * Soft delete: the job leaves every public read; its applications stay with the owner. An
    * admin's closing sticks: the owner cannot reopen it.
    */
@@ -128,13 +147,32 @@ export class JobsService {
     await this.cache.invalidate('jobs');
   }
 
-  /** An open job (see `JOB_OPEN`), by id or slug. */
+  /**
+   * An open job (see `JOB_OPEN`), by id or slug. One that is open but for its expiry is a 410
+   * that still names it (title, spa), so that search engines drop the page; anything else, 404.
+   */
   async getOpen(ref: IdOrSlug): Promise<JobDto> {
+    const byRef = ref.id !== undefined ? 'j.id = :id' : 'j.slug = :slug';
     const row = await whereOpen(selectJobs(this.jobs.createQueryBuilder('j'), true))
-      .andWhere(ref.id !== undefined ? 'j.id = :id' : 'j.slug = :slug', ref)
+      .andWhere(byRef, ref)
       .getRawOne<JobDetailRow>();
-    if (!row) throw notFound(ref.id ?? ref.slug);
-    return toJobDetail(row);
+    if (row) return toJobDetail(row);
+    const expired = await selectJobs(this.jobs.createQueryBuilder('j'))
+      .where(JOB_EXPIRED)
+      .andWhere(byRef, ref)
+      .getRawOne<JobRow>();
+    if (!expired) throw notFound(ref.id ?? ref.slug);
+    throw new AppError(
+      'JOB_EXPIRED',
+      `Job ${ref.id ?? ref.slug} expired on ${new Date(expired.expires_at!).toISOString()}`,
+      {
+        id: expired.id,
+        slug: expired.slug,
+        title: expired.title,
+        expiresAt: expired.expires_at,
+        spa: { id: expired.spa_id, slug: expired.spa_slug, name: expired.spa_name },
+      },
+    );
   }
 
   /** The id of an open job that accepts applications, or 404. */
@@ -187,6 +225,11 @@ export class JobsService {
     const job = await this.ownership(actor, id);
     if (!job.spaActive && !isAdmin(actor)) throw notFound(id);
     return job;
+  }
+
+  /** What a job gets when its poster sets no expiry, and what a renewal gives. */
+  private defaultExpiry(): Date {
+    return new Date(Date.now() + this.config.jobs.ttlDays * 86_400_000);
   }
 
   private checkAdminOnly(actor: AuthUser, isFeatured: boolean | undefined): void {

@@ -21,7 +21,11 @@ export interface MailMessage {
    * so mail systems that deduplicate see one message, and the outbox keeps one file.
    */
   messageId: string;
-  /** Non-transactional mail only: where the recipient turns this kind of mail off. */
+  /**
+   * Non-transactional mail only: where the recipient turns this kind of mail off, with no login.
+   * Sent as `List-Unsubscribe` with `List-Unsubscribe-Post: List-Unsubscribe=One-Click`
+   * (RFC 8058), so the URL must turn the mail off on a POST of that form body.
+   */
   unsubscribeUrl?: string;
 }
 
@@ -78,7 +82,12 @@ export class MailService implements OnModuleInit, OnApplicationShutdown {
       text: message.text,
       html: message.html,
       messageId: message.messageId,
-      ...(message.unsubscribeUrl ? { list: { unsubscribe: message.unsubscribeUrl } } : {}),
+      ...(message.unsubscribeUrl
+        ? {
+            list: { unsubscribe: message.unsubscribeUrl },
+            headers: { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+          }
+        : {}),
     })) as { message?: Buffer };
     if (this.mode === 'outbox') await this.writeToOutbox(message, info.message!);
   }

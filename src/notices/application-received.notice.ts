@@ -3,9 +3,10 @@ import { DataSource, type EntityManager } from 'typeorm';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { selectRows } from '../database/sql.js';
-import { escapeHtml, oneLine } from '../mail/mail-text.js';
+import { composeMail, oneLine } from '../mail/mail-text.js';
 import { MailService } from '../mail/mail.service.js';
 import { QueueService } from '../queue/queue.service.js';
+import { NoticePreferences } from './notice-preferences.js';
 import { SentNotices } from './sent-notices.js';
 
 export const APPLICATION_RECEIVED = 'notice.application-received';
@@ -20,13 +21,16 @@ interface NoticeRow {
   jobId: number;
   jobTitle: string;
   spaName: string;
+  ownerId: number;
   ownerEmail: string;
   ownerName: string;
 }
 
 /**
  * "Someone applied": the spa's owner gets the applicant's name and the job, never the
- * applicant's e-mail or phone (those they read in the app, where access is checked).
+ * applicant's e-mail or phone (those they read in the app, where access is checked). Only for
+ * owners who chose one mail per application (the default); the others get the daily digest
+ * (ApplicationsDigestNotice) or nothing.
  */
 @Injectable()
 export class ApplicationReceivedNotice implements OnModuleInit {
@@ -34,6 +38,7 @@ export class ApplicationReceivedNotice implements OnModuleInit {
     private readonly queue: QueueService,
     private readonly mail: MailService,
     private readonly sent: SentNotices,
+    private readonly preferences: NoticePreferences,
     private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -55,7 +60,8 @@ export class ApplicationReceivedNotice implements OnModuleInit {
     const [row] = await selectRows<NoticeRow>(
       this.dataSource,
       `SELECT u.full_name AS "applicantName", j.id AS "jobId", j.title AS "jobTitle",
-              s.name AS "spaName", o.email AS "ownerEmail", o.full_name AS "ownerName"
+              s.name AS "spaName", o.id AS "ownerId", o.email AS "ownerEmail",
+              o.full_name AS "ownerName"
          FROM applications a
          JOIN users u ON u.id = a.applicant_id
          JOIN jobs j ON j.id = a.job_id
@@ -65,28 +71,26 @@ export class ApplicationReceivedNotice implements OnModuleInit {
       [applicationId],
     );
     if (!row) return; // the application or its owner's account is gone: nobody to tell
+    // asked at send time: a choice made after the application was enqueued still counts
+    if ((await this.preferences.get(row.ownerId)).applications !== 'instant') return;
     const messageId = this.mail.messageId(KIND, applicationId);
-    const link = `${this.config.publicUrl}/api/v1/jobs/${row.jobId}/applications`;
+    const unsubscribeUrl = this.preferences.unsubscribeUrl(row.ownerId, 'applications');
     const applicant = oneLine(row.applicantName);
     const title = oneLine(row.jobTitle);
-    const spa = oneLine(row.spaName);
     await this.mail.send({
       to: row.ownerEmail,
       subject: `New application: ${title}`,
-      text: [
-        `Hello ${oneLine(row.ownerName)},`,
-        '',
-        `${applicant} applied to "${title}" at ${spa}.`,
-        '',
-        `Review the applications: ${link}`,
-      ].join('\n'),
-      html: [
-        `<p>Hello ${escapeHtml(oneLine(row.ownerName))},</p>`,
-        `<p>${escapeHtml(applicant)} applied to “${escapeHtml(title)}” at ${escapeHtml(spa)}.</p>`,
-        `<p><a href="${escapeHtml(link)}">Review the applications</a></p>`,
-      ].join('\n'),
+      ...composeMail({
+        greeting: `Hello ${oneLine(row.ownerName)},`,
+        paragraphs: [`${applicant} applied to "${title}" at ${oneLine(row.spaName)}.`],
+        link: {
+          label: 'Review the applications',
+          url: `${this.config.publicUrl}/api/v1/jobs/${row.jobId}/applications`,
+        },
+        footer: { label: 'Stop these mails', url: unsubscribeUrl },
+      }),
       messageId,
-      unsubscribeUrl: `${this.config.publicUrl}/api/v1/users/me/notifications`,
+      unsubscribeUrl,
     });
     await this.sent.record(key, KIND, messageId, queueJobId);
   }

@@ -21,7 +21,13 @@ export class SentNotices {
     return rows.length > 0;
   }
 
-  async record(key: string, kind: string, messageId: string, queueJobId: string): Promise<void> {
+  /** `queueJobId`: the queue job that sent it (null when a scan was run by hand). */
+  async record(
+    key: string,
+    kind: string,
+    messageId: string,
+    queueJobId: string | null,
+  ): Promise<void> {
     await this.dataSource.query(
       `INSERT INTO sent_notices (notice_key, kind, message_id, queue_job_id)
        VALUES ($1, $2, $3, $4)

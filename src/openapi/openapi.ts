@@ -39,6 +39,7 @@ const TAGS: Partial<Record<string, string>> = {
   health: 'Probes for load balancers and orchestrators',
   jobs: 'Job postings: public search, and what employers manage',
   locations: 'States and cities (reference data)',
+  'saved-searches': 'A job seeker’s saved searches and the alerts they mail',
   spas: 'The spas that post jobs',
   users: 'The caller’s account, and admin user management',
 };

@@ -36,6 +36,10 @@ export class User {
   @Column({ name: 'token_version', type: 'int', default: 0, select: false })
   tokenVersion: number;
 
+  /** Null until the account's address is verified (accounts made before verification existed are). */
+  @Column({ name: 'email_verified_at', type: 'timestamptz', nullable: true })
+  emailVerifiedAt: Date | null;
+
   @Column({ name: 'last_login_at', type: 'timestamptz', nullable: true })
   lastLoginAt: Date | null;
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import type { Repository } from 'typeorm';
+import { DataSource, type EntityManager, type Repository } from 'typeorm';
 import { CacheService } from '../cache/cache.service.js';
 import type { AuthUser } from '../common/auth-user.js';
 import { CursorCodec } from '../common/cursor.js';
@@ -21,7 +21,16 @@ export interface NewUser {
   role: UserRole;
 }
 
-export type AuthCandidate = Pick<User, 'id' | 'role' | 'isActive' | 'tokenVersion'>;
+export type AuthCandidate = Pick<
+  User,
+  'id' | 'role' | 'isActive' | 'tokenVersion' | 'emailVerifiedAt'
+>;
+
+/** What the account flows read about a user: the row with its password hash. */
+export type AccountUser = Pick<
+  User,
+  'id' | 'email' | 'fullName' | 'isActive' | 'emailVerifiedAt' | 'passwordHash'
+>;
 
 const USER_ORDER: Keyset<User> = {
   name: 'id',
@@ -33,24 +42,36 @@ const USER_ORDER: Keyset<User> = {
 export class UsersService {
   constructor(
     @InjectRepository(User) private readonly users: Repository<User>,
+    private readonly dataSource: DataSource,
     private readonly cursors: CursorCodec,
     private readonly cache: CacheService,
   ) {}
 
   /**
    * Inserts the user; a weak password is a 400 WEAK_PASSWORD, a taken e-mail (any case) a 409
-   * from uq_users_email, without a pre-check race.
+   * from uq_users_email, without a pre-check race. `then` runs in the insert's transaction
+   * (the verification mail is enqueued there); the password is hashed before it opens.
    */
-  async create(input: NewUser): Promise<User> {
+  async create(
+    input: NewUser,
+    then?: (manager: EntityManager, user: User) => Promise<void>,
+  ): Promise<User> {
     assertStrongPassword(input.password, [input.email, input.fullName]);
-    const user = this.users.create({
-      email: input.email,
-      passwordHash: await hashPassword(input.password),
-      fullName: input.fullName,
-      phone: input.phone ?? null,
-      role: input.role,
+    const passwordHash = await hashPassword(input.password);
+    return this.dataSource.transaction(async (manager) => {
+      const repo = manager.getRepository(User);
+      const user = await repo.save(
+        repo.create({
+          email: input.email,
+          passwordHash,
+          fullName: input.fullName,
+          phone: input.phone ?? null,
+          role: input.role,
+        }),
+      );
+      await then?.(manager, user);
+      return user;
     });
-    return this.users.save(user);
   }
 
   /** The whole row, password hash and token version included. */
@@ -65,10 +86,54 @@ export class UsersService {
   findForAuth(id: number): Promise<AuthCandidate | null> {
     return this.users
       .createQueryBuilder('u')
-      .select(['u.id', 'u.role', 'u.isActive'])
+      .select(['u.id', 'u.role', 'u.isActive', 'u.emailVerifiedAt'])
       .addSelect('u.tokenVersion')
       .where('u.id = :id', { id })
       .getOne();
+  }
+
+  /** For the account flows: by id or by e-mail (any case), with the password hash. */
+  findAccount(
+    by: { id: number } | { email: string },
+    manager: EntityManager = this.users.manager,
+  ): Promise<AccountUser | null> {
+    const qb = manager
+      .getRepository(User)
+      .createQueryBuilder('u')
+      .select(['u.id', 'u.email', 'u.fullName', 'u.isActive', 'u.emailVerifiedAt'])
+      .addSelect('u.passwordHash');
+    return 'id' in by
+      ? qb.where('u.id = :id', { id: by.id }).getOne()
+      : qb.where('lower(u.email) = lower(:email)', { email: by.email }).getOne();
+  }
+
+  /** The address is verified (now, unless it already was). */
+  async markEmailVerified(manager: EntityManager, id: number): Promise<void> {
+    await manager
+      .getRepository(User)
+      .update({ id }, { emailVerifiedAt: () => 'coalesce(email_verified_at, now())' });
+  }
+
+  /**
+   * A new password set from a reset link: every session of the account ends (the token version
+   * is bumped), and the address counts as verified, since the link reached it. The password
+   * rules are those of registration.
+   */
+  async resetPassword(manager: EntityManager, user: AccountUser, password: string): Promise<void> {
+    assertStrongPassword(password, [user.email, user.fullName]);
+    await manager.getRepository(User).update(
+      { id: user.id },
+      {
+        passwordHash: await hashPassword(password),
+        tokenVersion: () => 'token_version + 1',
+        emailVerifiedAt: () => 'coalesce(email_verified_at, now())',
+      },
+    );
+  }
+
+  /** A verified change of address; a taken one is a 409 EMAIL_TAKEN from uq_users_email. */
+  async changeEmail(manager: EntityManager, id: number, email: string): Promise<void> {
+    await manager.getRepository(User).update({ id }, { email, emailVerifiedAt: () => 'now()' });
   }
 
   async recordLogin(id: number): Promise<void> {

@@ -102,7 +102,11 @@ export interface paths {
     get: operations['getMe'];
     put?: never;
     post?: never;
-    delete?: never;
+    /**
+     * Delete the caller’s account and personal data (needs the current password)
+     * @description Anonymises the account (its e-mail can register again), revokes every token at once, deletes resumes and every personal row, keeps applications for the employers without cover letter or resume, and deletes every export. An employer’s spas are deactivated, their jobs closed and their images deleted. The only active admin is refused (409 LAST_ADMIN).
+     */
+    delete: operations['deleteMe'];
     options?: never;
     head?: never;
     /** Update name, phone or password (a password change signs out every session) */
@@ -396,7 +400,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** An open job by id or slug; counts one view (cached or not) */
+    /** An open job by id or slug; counts one view (cached or not); 410 once it expired */
     get: operations['getJob'];
     put?: never;
     post?: never;
@@ -406,6 +410,23 @@ export interface paths {
     head?: never;
     /** Update a job (its spa’s owner or admin); a job an admin closed only an admin reopens */
     patch: operations['updateJob'];
+    trace?: never;
+  };
+  '/api/v1/jobs/{id}/renew': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Open a job for another JOB_TTL_DAYS (its spa’s owner or admin); an expired or closed job comes back, one an admin closed only for an admin */
+    post: operations['renewJob'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
     trace?: never;
   };
   '/api/v1/jobs/{id}/applications': {
@@ -529,6 +550,203 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/auth/verify-email/request': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Mail the caller a new verification link (24 h; earlier links stop working). 3 per account and hour */
+    post: operations['requestEmailVerification'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/auth/verify-email': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The link mailed for verification, as clicked: does what POST /auth/verify-email does (once) */
+    get: operations['verifyEmailLink'];
+    put?: never;
+    /** Use a verification link’s token: verifies the address, or makes a requested new address the account’s (once) */
+    post: operations['verifyEmail'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/auth/password-reset/request': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Mail a password reset link (1 h) if an account has this address; the same answer either way */
+    post: operations['requestPasswordReset'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/auth/password-reset': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Set a new password with a reset link’s token (once): every earlier link and every session end */
+    post: operations['resetPassword'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/users/me/email': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Ask to change the caller’s e-mail (current password needed): effective once the link mailed to the new address is used */
+    post: operations['requestEmailChange'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/users/me/notifications': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Which mails the caller receives (default: all, new applications one mail each) */
+    get: operations['getMyNotifications'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    /** Turn kinds of mail on or off; new applications: instant, daily digest or off */
+    patch: operations['updateMyNotifications'];
+    trace?: never;
+  };
+  '/api/v1/notifications/unsubscribe': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The page a person clicking the link sees: it changes nothing until its button is pressed */
+    get: operations['unsubscribePage'];
+    put?: never;
+    /** One-click unsubscribe (RFC 8058): turns the link’s kind of mail off, no login */
+    post: operations['unsubscribe'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/saved-searches': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The caller’s saved searches */
+    get: operations['listSavedSearches'];
+    put?: never;
+    /** Save the filters of a GET /jobs query, with instant or daily alerts */
+    post: operations['createSavedSearch'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/saved-searches/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One of the caller’s saved searches */
+    get: operations['getSavedSearch'];
+    put?: never;
+    post?: never;
+    /** Delete a saved search */
+    delete: operations['deleteSavedSearch'];
+    options?: never;
+    head?: never;
+    /** Rename a saved search, replace its filters or change its alerts */
+    patch: operations['updateSavedSearch'];
+    trace?: never;
+  };
+  '/api/v1/saved-searches/{id}/unsubscribe': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The link of an alert mail: turns this search’s alerts off (no login) */
+    get: operations['unsubscribeSavedSearch'];
+    put?: never;
+    /** RFC 8058 one-click unsubscribe (List-Unsubscribe-Post): as the GET, no login */
+    post: operations['unsubscribeSavedSearchOneClick'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/users/me/export': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A copy of everything kept about the caller, resumes included (prepared by the queue)
+     * @description The first call records the request and queues its preparation: 202 with `Retry-After`. Later calls answer 202 while it is prepared, then 200 with the JSON document as an attachment, for DATA_EXPORT_TTL_HOURS (72) after it was prepared; a mail says when it is ready. Then it is deleted, and the next call prepares a new one. One export is prepared at a time per account, and at most DATA_EXPORT_DAILY_LIMIT (3) in any 24 hours (`refresh=true` asks for a new one while one is ready): past it, 429 EXPORT_LIMIT_REACHED.
+     */
+    get: operations['exportMyData'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -632,22 +850,17 @@ export interface components {
       /** @enum {string} */
       role: 'job_seeker' | 'employer' | 'admin';
       isActive: boolean;
+      /** @description Whether the address is verified; employers verify before posting jobs */
+      emailVerified: boolean;
       /** Format: date-time */
       createdAt: string;
     };
     TokenDto: {
-      user: components['schemas']['UserDto'];
-      accessToken: string;
       /**
-       * @example Bearer
-       * @enum {string}
+       * @description The token of the link mailed to you
+       * @example q4dXq2vZ8o3lF0pWm6kTbH1s9yR5cNaJ7eUiGxLhBzA
        */
-      tokenType: 'Bearer';
-      /**
-       * @description Seconds until the token expires
-       * @example 1800
-       */
-      expiresIn: number;
+      token: string;
     };
     LoginDto: {
       /** @example ana@example.com */
@@ -1067,7 +1280,7 @@ export interface components {
       salaryMax?: number | null;
       /**
        * Format: date-time
-       * @description In the future; hidden from listings after
+       * @description In the future; hidden from listings after (its detail answers 410). Left out on create, or null: JOB_TTL_DAYS (30) from now
        */
       expiresAt?: string | null;
       /** @description Admin only */
@@ -1098,7 +1311,7 @@ export interface components {
       salaryMax?: number | null;
       /**
        * Format: date-time
-       * @description In the future; hidden from listings after
+       * @description In the future; hidden from listings after (its detail answers 410). Left out on create, or null: JOB_TTL_DAYS (30) from now
        */
       expiresAt?: string | null;
       /** @description Admin only */
@@ -1210,6 +1423,247 @@ export interface components {
        */
       queue: string;
     };
+    MailQueuedDto: {
+      /** @example If an account has this address, a link is on its way to it */
+      message: string;
+    };
+    EmailVerifiedDto: {
+      /**
+       * @description The address now verified
+       * @example ana@example.com
+       */
+      email: string;
+      /** @enum {boolean} */
+      emailVerified: true;
+    };
+    PasswordResetRequestDto: {
+      /** @example ana@example.com */
+      email: string;
+    };
+    PasswordResetDto: {
+      /**
+       * @description The token of the link mailed to you
+       * @example q4dXq2vZ8o3lF0pWm6kTbH1s9yR5cNaJ7eUiGxLhBzA
+       */
+      token: string;
+      /**
+       * @description 8-128 characters, not a common or easily guessed one (400 WEAK_PASSWORD says why)
+       * @example correct horse battery staple
+       */
+      password: string;
+    };
+    EmailChangeDto: {
+      /** @example ana@example.com */
+      email: string;
+      /** @example my current passphrase */
+      currentPassword: string;
+    };
+    NoticePreferencesDto: {
+      /**
+       * @description New applications to the caller’s spas’ jobs: instant (one mail each), daily (one digest a day) or off
+       * @enum {string}
+       */
+      applications: 'instant' | 'daily' | 'off';
+      /** @description A mail when an application of the caller’s changes status */
+      statusChanges: boolean;
+      /** @description A confirmation when the caller withdraws an application */
+      withdrawals: boolean;
+      /** @description A warning three days before a job of the caller’s spas expires */
+      jobExpiring: boolean;
+    };
+    UpdateNoticePreferencesDto: {
+      /**
+       * @description New applications to the caller’s spas’ jobs: instant (one mail each), daily (one digest a day) or off
+       * @enum {string}
+       */
+      applications?: 'instant' | 'daily' | 'off';
+      /** @description A mail when an application of the caller’s changes status */
+      statusChanges?: boolean;
+      /** @description A confirmation when the caller withdraws an application */
+      withdrawals?: boolean;
+      /** @description A warning three days before a job of the caller’s spas expires */
+      jobExpiring?: boolean;
+    };
+    OneClickUnsubscribeDto: {
+      /** @enum {string} */
+      'List-Unsubscribe'?: 'One-Click';
+    };
+    UnsubscribedDto: {
+      id: number;
+      /** @enum {string} */
+      frequency: 'off';
+    };
+    SavedSearchFiltersDto: {
+      stateId?: number;
+      cityId?: number;
+      spaId?: number;
+      categoryId?: number;
+      /** @enum {string} */
+      employmentType?: 'full_time' | 'part_time' | 'contract' | 'temporary' | 'internship';
+      featured?: boolean;
+      /** @description Jobs whose salaryMin is at least this */
+      salaryMin?: number;
+      /** @description Full-text search over title and description */
+      q?: string;
+    };
+    CreateSavedSearchDto: {
+      /** @example Massage jobs in Palm Springs */
+      name: string;
+      /**
+       * @description The filters of a GET /jobs query ({} matches every open job)
+       * @example {
+       *       "cityId": 1,
+       *       "q": "massage"
+       *     }
+       */
+      filters: components['schemas']['SavedSearchFiltersDto'];
+      /**
+       * @description instant (default): a mail per new matching job, within minutes; daily: one digest a day; off
+       * @enum {string}
+       */
+      frequency?: 'instant' | 'daily' | 'off';
+    };
+    SavedSearchDto: {
+      id: number;
+      /** @example Massage jobs in Palm Springs */
+      name: string;
+      filters: components['schemas']['SavedSearchFiltersDto'];
+      /** @enum {string} */
+      frequency: 'instant' | 'daily' | 'off';
+      /**
+       * Format: date-time
+       * @description When the last daily digest went out
+       */
+      lastDigestAt: string | null;
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      updatedAt: string;
+    };
+    SavedSearchPageDto: {
+      /** @description Cursor of the next page; null on the last page */
+      nextCursor: string | null;
+      data: components['schemas']['SavedSearchDto'][];
+    };
+    UpdateSavedSearchDto: {
+      /** @example Massage jobs in Palm Springs */
+      name?: string;
+      /**
+       * @description The filters of a GET /jobs query ({} matches every open job)
+       * @example {
+       *       "cityId": 1,
+       *       "q": "massage"
+       *     }
+       */
+      filters?: components['schemas']['SavedSearchFiltersDto'];
+      /**
+       * @description instant (default): a mail per new matching job, within minutes; daily: one digest a day; off
+       * @enum {string}
+       */
+      frequency?: 'instant' | 'daily' | 'off';
+    };
+    ExportedFileDto: {
+      /** @example 0f8c1d2e-3b4a-4c5d-8e9f-0a1b2c3d4e5f.pdf */
+      fileName: string;
+      /** @example application/pdf */
+      mediaType: string;
+      /**
+       * @description Bytes
+       * @example 48213
+       */
+      size: number;
+      /**
+       * Format: byte
+       * @description The file, base64-encoded
+       */
+      base64: string;
+    };
+    ExportedApplicationDto: {
+      id: number;
+      jobId: number;
+      jobTitle: string;
+      spaName: string;
+      status: string;
+      coverLetter: string | null;
+      resume: components['schemas']['ExportedFileDto'] | null;
+    };
+    ExportedImageDto: {
+      /** @example http://localhost:8010/uploads/spas/0f8c1d2e-3b4a-4c5d-8e9f-0a1b2c3d4e5f.png */
+      url: string;
+      /** @example 0f8c1d2e-3b4a-4c5d-8e9f-0a1b2c3d4e5f.png */
+      fileName: string;
+      /** @example image/png */
+      mediaType: string | null;
+    };
+    ExportedSpaDto: {
+      id: number;
+      name: string;
+      images: components['schemas']['ExportedImageDto'][];
+    };
+    DataExportDocumentDto: {
+      /** @example spajobs-data-export/1 */
+      format: string;
+      exportId: number;
+      /** Format: date-time */
+      generatedAt: string;
+      /** @description The account row (never the password hash or the token version) */
+      user: {
+        [key: string]: unknown;
+      };
+      /** @description Applications made, with cover letters and resumes */
+      applications: components['schemas']['ExportedApplicationDto'][];
+      /** @description Spas owned (employers) */
+      spas: components['schemas']['ExportedSpaDto'][];
+      /** @description Jobs of those spas, and jobs posted */
+      jobs: {
+        [key: string]: unknown;
+      }[];
+      /** @description Upload quota use per UTC day */
+      uploadUsage: {
+        [key: string]: unknown;
+      }[];
+      /** @description Notices mailed to the caller (kind, message id, time) */
+      sentNotices: {
+        [key: string]: unknown;
+      }[];
+      /** @description Saved job searches (filters, frequency) */
+      savedSearches: {
+        [key: string]: unknown;
+      }[];
+      /** @description Jobs each saved search alerted about */
+      savedSearchAlerts: {
+        [key: string]: unknown;
+      }[];
+      /** @description Notification choices (at most one row) */
+      noticePreferences: {
+        [key: string]: unknown;
+      }[];
+      /** @description Single-use tokens issued (purpose, new e-mail, times; never the token or its hash) */
+      accountTokens: {
+        [key: string]: unknown;
+      }[];
+      /** @description Exports asked for (not their documents) */
+      dataExports: {
+        [key: string]: unknown;
+      }[];
+    };
+    DataExportPendingDto: {
+      /** @enum {string} */
+      status: 'pending';
+      /** @example 12 */
+      exportId: number;
+      /** Format: date-time */
+      requestedAt: string;
+      /**
+       * @description Ask again after this many seconds (also in Retry-After)
+       * @example 5
+       */
+      retryAfterSeconds: number;
+    };
+    DeleteAccountDto: {
+      /** @example my current passphrase */
+      currentPassword: string;
+    };
     /** @description Every error response (4xx and 5xx) has this shape. */
     ErrorDto: {
       /** @example 404 */
@@ -1287,6 +1741,19 @@ export interface components {
        *     | `DATABASE_TIMEOUT` | 503 | The database took too long; see Retry-After |
        *     | `NOT_READY` | 503 | A dependency needed to serve is down |
        *     | `SHUTTING_DOWN` | 503 | The instance is draining for a shutdown |
+       *     | `EMAIL_NOT_VERIFIED` | 403 | Verify the account’s e-mail address first (POST /auth/verify-email/request) |
+       *     | `ACCOUNT_TOKEN_INVALID` | 400 | The e-mail link’s token is unknown (mistyped, or not for this action) |
+       *     | `ACCOUNT_TOKEN_EXPIRED` | 410 | The e-mail link has expired; ask for a new one |
+       *     | `ACCOUNT_TOKEN_USED` | 410 | The e-mail link was already used, or a newer one replaced it |
+       *     | `EMAIL_ALREADY_VERIFIED` | 409 | The account’s e-mail is already verified |
+       *     | `EMAIL_UNCHANGED` | 400 | The new e-mail is the account’s current one |
+       *     | `JOB_EXPIRED` | 410 | The job has expired; `details` still names it (id, slug, title, spa) |
+       *     | `UNSUBSCRIBE_TOKEN_INVALID` | 400 | The unsubscribe link was not issued by this server or is malformed |
+       *     | `SAVED_SEARCH_NOT_FOUND` | 404 | No such saved search (or it belongs to someone else) |
+       *     | `TOO_MANY_SAVED_SEARCHES` | 409 | The caller has the most saved searches allowed (MAX_SAVED_SEARCHES) |
+       *     | `INVALID_UNSUBSCRIBE_TOKEN` | 400 | The unsubscribe link was not issued by this server for this saved search |
+       *     | `EXPORT_LIMIT_REACHED` | 429 | The account had the most data exports prepared that a day allows (DATA_EXPORT_DAILY_LIMIT); see Retry-After |
+       *     | `LAST_ADMIN` | 409 | The only active admin cannot delete their account; make another admin first |
        * @example JOB_NOT_FOUND
        * @enum {string}
        */
@@ -1348,7 +1815,20 @@ export interface components {
         | 'DATABASE_UNAVAILABLE'
         | 'DATABASE_TIMEOUT'
         | 'NOT_READY'
-        | 'SHUTTING_DOWN';
+        | 'SHUTTING_DOWN'
+        | 'EMAIL_NOT_VERIFIED'
+        | 'ACCOUNT_TOKEN_INVALID'
+        | 'ACCOUNT_TOKEN_EXPIRED'
+        | 'ACCOUNT_TOKEN_USED'
+        | 'EMAIL_ALREADY_VERIFIED'
+        | 'EMAIL_UNCHANGED'
+        | 'JOB_EXPIRED'
+        | 'UNSUBSCRIBE_TOKEN_INVALID'
+        | 'SAVED_SEARCH_NOT_FOUND'
+        | 'TOO_MANY_SAVED_SEARCHES'
+        | 'INVALID_UNSUBSCRIBE_TOKEN'
+        | 'EXPORT_LIMIT_REACHED'
+        | 'LAST_ADMIN';
       /** @description Per-field problems (VALIDATION_FAILED) or a structured report */
       details?: unknown;
       /**
@@ -1359,7 +1839,7 @@ export interface components {
     };
   };
   responses: {
-    /** @description Bad Request; `code`: BAD_REQUEST, VALIDATION_FAILED, INVALID_JSON, BODY_TOO_DEEP, INVALID_CURSOR, FILE_REQUIRED, INVALID_CURRENT_PASSWORD, WEAK_PASSWORD */
+    /** @description Bad Request; `code`: BAD_REQUEST, VALIDATION_FAILED, INVALID_JSON, BODY_TOO_DEEP, INVALID_CURSOR, FILE_REQUIRED, INVALID_CURRENT_PASSWORD, WEAK_PASSWORD, ACCOUNT_TOKEN_INVALID, EMAIL_UNCHANGED, UNSUBSCRIBE_TOKEN_INVALID, INVALID_UNSUBSCRIBE_TOKEN */
     BadRequest: {
       headers: {
         [name: string]: unknown;
@@ -1377,7 +1857,7 @@ export interface components {
         'application/json': components['schemas']['ErrorDto'];
       };
     };
-    /** @description Forbidden; `code`: FORBIDDEN, FORBIDDEN_ROLE, ADMIN_ONLY_FIELD, JOB_CLOSED_BY_ADMIN, NOT_APPLICANT, NOT_SPA_OWNER, ACCOUNT_DISABLED */
+    /** @description Forbidden; `code`: FORBIDDEN, FORBIDDEN_ROLE, ADMIN_ONLY_FIELD, JOB_CLOSED_BY_ADMIN, NOT_APPLICANT, NOT_SPA_OWNER, ACCOUNT_DISABLED, EMAIL_NOT_VERIFIED */
     Forbidden: {
       headers: {
         [name: string]: unknown;
@@ -1386,7 +1866,7 @@ export interface components {
         'application/json': components['schemas']['ErrorDto'];
       };
     };
-    /** @description Not Found; `code`: NOT_FOUND, USER_NOT_FOUND, SPA_NOT_FOUND, JOB_NOT_FOUND, JOB_NOT_OPEN, APPLICATION_NOT_FOUND, FAILED_JOB_NOT_FOUND, RESUME_NOT_FOUND, STATE_NOT_FOUND, CITY_NOT_FOUND, CATEGORY_NOT_FOUND, IMAGE_NOT_FOUND, REFERENCE_NOT_FOUND */
+    /** @description Not Found; `code`: NOT_FOUND, USER_NOT_FOUND, SPA_NOT_FOUND, JOB_NOT_FOUND, JOB_NOT_OPEN, APPLICATION_NOT_FOUND, FAILED_JOB_NOT_FOUND, RESUME_NOT_FOUND, STATE_NOT_FOUND, CITY_NOT_FOUND, CATEGORY_NOT_FOUND, IMAGE_NOT_FOUND, REFERENCE_NOT_FOUND, SAVED_SEARCH_NOT_FOUND */
     NotFound: {
       headers: {
         [name: string]: unknown;
@@ -1395,7 +1875,7 @@ export interface components {
         'application/json': components['schemas']['ErrorDto'];
       };
     };
-    /** @description Conflict; `code`: CONFLICT, DUPLICATE, EMAIL_TAKEN, ALREADY_APPLIED, IN_USE, SPA_INACTIVE, TOO_MANY_IMAGES, TOO_MANY_SPAS, NAME_TAKEN, INVALID_STATUS_TRANSITION, CANNOT_CHANGE_OWN_ACCESS */
+    /** @description Conflict; `code`: CONFLICT, DUPLICATE, EMAIL_TAKEN, ALREADY_APPLIED, IN_USE, SPA_INACTIVE, TOO_MANY_IMAGES, TOO_MANY_SPAS, NAME_TAKEN, INVALID_STATUS_TRANSITION, CANNOT_CHANGE_OWN_ACCESS, EMAIL_ALREADY_VERIFIED, TOO_MANY_SAVED_SEARCHES, LAST_ADMIN */
     Conflict: {
       headers: {
         [name: string]: unknown;
@@ -1422,7 +1902,7 @@ export interface components {
         'application/json': components['schemas']['ErrorDto'];
       };
     };
-    /** @description Too Many Requests; `code`: RATE_LIMITED, UPLOAD_QUOTA_EXCEEDED */
+    /** @description Too Many Requests; `code`: RATE_LIMITED, UPLOAD_QUOTA_EXCEEDED, EXPORT_LIMIT_REACHED */
     TooManyRequests: {
       headers: {
         /** @description Seconds to wait before retrying */
@@ -1637,6 +2117,57 @@ export interface operations {
       };
       401: components['responses']['Unauthorized'];
       403: components['responses']['Forbidden'];
+      429: components['responses']['TooManyRequests'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  deleteMe: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "currentPassword": "my current passphrase"
+         *     }
+         */
+        'application/json': components['schemas']['DeleteAccountDto'];
+      };
+    };
+    responses: {
+      /** @description Deleted; every token of the account is now refused */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Bad Request; `code`: VALIDATION_FAILED, INVALID_CURRENT_PASSWORD */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorDto'];
+        };
+      };
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      /** @description Conflict; `code`: LAST_ADMIN */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorDto'];
+        };
+      };
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
       429: components['responses']['TooManyRequests'];
       503: components['responses']['ServiceUnavailable'];
     };
@@ -2470,7 +3001,15 @@ export interface operations {
       };
       400: components['responses']['BadRequest'];
       401: components['responses']['Unauthorized'];
-      403: components['responses']['Forbidden'];
+      /** @description Forbidden; `code`: EMAIL_NOT_VERIFIED */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorDto'];
+        };
+      };
       409: components['responses']['Conflict'];
       413: components['responses']['PayloadTooLarge'];
       415: components['responses']['UnsupportedMediaType'];
@@ -2558,6 +3097,15 @@ export interface operations {
       };
       400: components['responses']['BadRequest'];
       404: components['responses']['NotFound'];
+      /** @description Gone; `code`: JOB_EXPIRED */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorDto'];
+        };
+      };
       429: components['responses']['TooManyRequests'];
       503: components['responses']['ServiceUnavailable'];
     };
@@ -2632,6 +3180,42 @@ export interface operations {
       409: components['responses']['Conflict'];
       413: components['responses']['PayloadTooLarge'];
       415: components['responses']['UnsupportedMediaType'];
+      429: components['responses']['TooManyRequests'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  renewJob: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: number;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['OwnJobDto'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      /** @description Forbidden; `code`: JOB_CLOSED_BY_ADMIN */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorDto'];
+        };
+      };
+      404: components['responses']['NotFound'];
+      409: components['responses']['Conflict'];
       429: components['responses']['TooManyRequests'];
       503: components['responses']['ServiceUnavailable'];
     };
@@ -2947,6 +3531,785 @@ export interface operations {
       };
       409: components['responses']['Conflict'];
       429: components['responses']['TooManyRequests'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  requestEmailVerification: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['MailQueuedDto'];
+        };
+      };
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      /** @description Conflict; `code`: EMAIL_ALREADY_VERIFIED */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorDto'];
+        };
+      };
+      429: components['responses']['TooManyRequests'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  verifyEmailLink: {
+    parameters: {
+      query: {
+        /** @description The token of the link mailed to you */
+        token: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['EmailVerifiedDto'];
+        };
+      };
+      /** @description Bad Request; `code`: ACCOUNT_TOKEN_INVALID */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorDto'];
+        };
+      };
+      /** @description Conflict; `code`: EMAIL_TAKEN */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorDto'];
+        };
+      };
+      /** @description Gone; `code`: ACCOUNT_TOKEN_EXPIRED, ACCOUNT_TOKEN_USED */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorDto'];
+        };
+      };
+      429: components['responses']['TooManyRequests'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  verifyEmail: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "token": "q4dXq2vZ8o3lF0pWm6kTbH1s9yR5cNaJ7eUiGxLhBzA"
+         *     }
+         */
+        'application/json': components['schemas']['TokenDto'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['EmailVerifiedDto'];
+        };
+      };
+      /** @description Bad Request; `code`: ACCOUNT_TOKEN_INVALID */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorDto'];
+        };
+      };
+      /** @description Conflict; `code`: EMAIL_TAKEN */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorDto'];
+        };
+      };
+      /** @description Gone; `code`: ACCOUNT_TOKEN_EXPIRED, ACCOUNT_TOKEN_USED */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorDto'];
+        };
+      };
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      429: components['responses']['TooManyRequests'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  requestPasswordReset: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "email": "ana@example.com"
+         *     }
+         */
+        'application/json': components['schemas']['PasswordResetRequestDto'];
+      };
+    };
+    responses: {
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['MailQueuedDto'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      409: components['responses']['Conflict'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      429: components['responses']['TooManyRequests'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  resetPassword: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "token": "q4dXq2vZ8o3lF0pWm6kTbH1s9yR5cNaJ7eUiGxLhBzA",
+         *       "password": "correct horse battery staple"
+         *     }
+         */
+        'application/json': components['schemas']['PasswordResetDto'];
+      };
+    };
+    responses: {
+      /** @description The password is changed; log in with it */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Bad Request; `code`: ACCOUNT_TOKEN_INVALID, WEAK_PASSWORD */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorDto'];
+        };
+      };
+      409: components['responses']['Conflict'];
+      /** @description Gone; `code`: ACCOUNT_TOKEN_EXPIRED, ACCOUNT_TOKEN_USED */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorDto'];
+        };
+      };
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      429: components['responses']['TooManyRequests'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  requestEmailChange: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "email": "ana@example.com",
+         *       "currentPassword": "my current passphrase"
+         *     }
+         */
+        'application/json': components['schemas']['EmailChangeDto'];
+      };
+    };
+    responses: {
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['MailQueuedDto'];
+        };
+      };
+      /** @description Bad Request; `code`: INVALID_CURRENT_PASSWORD, EMAIL_UNCHANGED */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorDto'];
+        };
+      };
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      /** @description Conflict; `code`: EMAIL_TAKEN */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorDto'];
+        };
+      };
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      429: components['responses']['TooManyRequests'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  getMyNotifications: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['NoticePreferencesDto'];
+        };
+      };
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      429: components['responses']['TooManyRequests'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  updateMyNotifications: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "applications": "instant",
+         *       "statusChanges": true,
+         *       "withdrawals": true,
+         *       "jobExpiring": true
+         *     }
+         */
+        'application/json': components['schemas']['UpdateNoticePreferencesDto'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['NoticePreferencesDto'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      409: components['responses']['Conflict'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      429: components['responses']['TooManyRequests'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  unsubscribePage: {
+    parameters: {
+      query: {
+        /** @description The signed token of the link in the mail */
+        token: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description An HTML page with a button that POSTs to the same URL */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/html': string;
+        };
+      };
+      /** @description Bad Request; `code`: UNSUBSCRIBE_TOKEN_INVALID */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorDto'];
+        };
+      };
+      429: components['responses']['TooManyRequests'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  unsubscribe: {
+    parameters: {
+      query: {
+        /** @description The signed token of the link in the mail */
+        token: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description RFC 8058: `List-Unsubscribe=One-Click` (not required) */
+    requestBody?: {
+      content: {
+        /**
+         * @example {
+         *       "List-Unsubscribe": "One-Click"
+         *     }
+         */
+        'application/x-www-form-urlencoded': components['schemas']['OneClickUnsubscribeDto'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['UnsubscribedDto'];
+        };
+      };
+      /** @description Bad Request; `code`: UNSUBSCRIBE_TOKEN_INVALID */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorDto'];
+        };
+      };
+      409: components['responses']['Conflict'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      429: components['responses']['TooManyRequests'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  listSavedSearches: {
+    parameters: {
+      query?: {
+        /** @description Page size (default 20) */
+        limit?: number;
+        /** @description Opaque cursor from the previous page */
+        cursor?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['SavedSearchPageDto'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      429: components['responses']['TooManyRequests'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  createSavedSearch: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "name": "Massage jobs in Palm Springs",
+         *       "filters": {
+         *         "cityId": 1,
+         *         "q": "massage"
+         *       },
+         *       "frequency": "instant"
+         *     }
+         */
+        'application/json': components['schemas']['CreateSavedSearchDto'];
+      };
+    };
+    responses: {
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['SavedSearchDto'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      /** @description Conflict; `code`: TOO_MANY_SAVED_SEARCHES */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorDto'];
+        };
+      };
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      429: components['responses']['TooManyRequests'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  getSavedSearch: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: number;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['SavedSearchDto'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      /** @description Not Found; `code`: SAVED_SEARCH_NOT_FOUND */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorDto'];
+        };
+      };
+      429: components['responses']['TooManyRequests'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  deleteSavedSearch: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: number;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      /** @description Not Found; `code`: SAVED_SEARCH_NOT_FOUND */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorDto'];
+        };
+      };
+      409: components['responses']['Conflict'];
+      429: components['responses']['TooManyRequests'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  updateSavedSearch: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: number;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "name": "Massage jobs in Palm Springs",
+         *       "filters": {
+         *         "cityId": 1,
+         *         "q": "massage"
+         *       },
+         *       "frequency": "instant"
+         *     }
+         */
+        'application/json': components['schemas']['UpdateSavedSearchDto'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['SavedSearchDto'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      /** @description Not Found; `code`: SAVED_SEARCH_NOT_FOUND */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorDto'];
+        };
+      };
+      409: components['responses']['Conflict'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      429: components['responses']['TooManyRequests'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  unsubscribeSavedSearch: {
+    parameters: {
+      query: {
+        /** @description The token of the link in the alert mail */
+        token: string;
+      };
+      header?: never;
+      path: {
+        id: number;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['UnsubscribedDto'];
+        };
+      };
+      /** @description Bad Request; `code`: INVALID_UNSUBSCRIBE_TOKEN */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorDto'];
+        };
+      };
+      /** @description Not Found; `code`: SAVED_SEARCH_NOT_FOUND */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorDto'];
+        };
+      };
+      429: components['responses']['TooManyRequests'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  unsubscribeSavedSearchOneClick: {
+    parameters: {
+      query: {
+        /** @description The token of the link in the alert mail */
+        token: string;
+      };
+      header?: never;
+      path: {
+        id: number;
+      };
+      cookie?: never;
+    };
+    /** @description `List-Unsubscribe=One-Click`, or nothing */
+    requestBody?: {
+      content: {
+        /**
+         * @example {
+         *       "List-Unsubscribe": "One-Click"
+         *     }
+         */
+        'application/x-www-form-urlencoded': components['schemas']['OneClickUnsubscribeDto'];
+        /**
+         * @example {
+         *       "List-Unsubscribe": "One-Click"
+         *     }
+         */
+        'multipart/form-data': components['schemas']['OneClickUnsubscribeDto'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['UnsubscribedDto'];
+        };
+      };
+      /** @description Bad Request; `code`: INVALID_UNSUBSCRIBE_TOKEN */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorDto'];
+        };
+      };
+      /** @description Not Found; `code`: SAVED_SEARCH_NOT_FOUND */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorDto'];
+        };
+      };
+      409: components['responses']['Conflict'];
+      413: components['responses']['PayloadTooLarge'];
+      415: components['responses']['UnsupportedMediaType'];
+      429: components['responses']['TooManyRequests'];
+      503: components['responses']['ServiceUnavailable'];
+    };
+  };
+  exportMyData: {
+    parameters: {
+      query?: {
+        /** @description Prepare a new export even though one is ready (counts against the daily limit); the ready one is replaced once the new one is */
+        refresh?: boolean;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The export document (gzip-encoded when the client accepts it) */
+      200: {
+        headers: {
+          /** @description attachment; filename="spajobs-export-<id>.json" */
+          'Content-Disposition'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['DataExportDocumentDto'];
+        };
+      };
+      /** @description Being prepared: ask again after Retry-After seconds */
+      202: {
+        headers: {
+          /** @description Seconds to wait */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['DataExportPendingDto'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      403: components['responses']['Forbidden'];
+      /** @description Too Many Requests; `code`: RATE_LIMITED, EXPORT_LIMIT_REACHED */
+      429: {
+        headers: {
+          /** @description Seconds to wait before retrying */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorDto'];
+        };
+      };
       503: components['responses']['ServiceUnavailable'];
     };
   };

@@ -122,9 +122,34 @@ const MATRIX: Record<string, Record<Actor, number>> = {
   // is in queue-mail.e2e-spec.ts, which dead-letters a real job first)
   'POST /admin/jobs/failed/:uuid/retry': statuses(401, 403, 403, 403, 403, 404),
   // [accounts] matrix
+  // verified callers (createUser's default) have nothing to verify (409); the token routes are
+  // public: a token mailed to the fixture's target user works whoever sends it; the e-mail
+  // change needs the caller's password, which a cell does not send (400: nothing changes)
+  'POST /auth/verify-email/request': statuses(401, 409, 409, 409, 409, 409),
+  'POST /auth/verify-email':       statuses(200, 200, 200, 200, 200, 200),
+  // the mailed link (a GET that writes: cells here check that GETs write nothing, so an unknown
+  // token; accounts.e2e-spec.ts follows real links)
+  'GET /auth/verify-email':        statuses(400, 400, 400, 400, 400, 400),
+  'POST /auth/password-reset/request': statuses(202, 202, 202, 202, 202, 202),
+  'POST /auth/password-reset':     statuses(204, 204, 204, 204, 204, 204),
+  'POST /users/me/email':          statuses(401, 400, 400, 400, 400, 400),
   // [lifecycle] matrix
+  'POST /jobs/:id/renew':          statuses(401, 403, 403, 403, 200, 200),
+  'GET /users/me/notifications':   statuses(401, 200, 200, 200, 200, 200),
+  'PATCH /users/me/notifications': statuses(401, 200, 200, 200, 200, 200),
   // [alerts] matrix
+  // job seekers only, each their own searches (the applicant's is the fixture's): another
+  // seeker must not learn that it exists (404); the mail's unsubscribe link needs no login
+  'POST /saved-searches':          statuses(401, 201, 201, 403, 403, 403),
+  'GET /saved-searches':           statuses(401, 200, 200, 403, 403, 403),
+  'GET /saved-searches/:id':       statuses(401, 404, 200, 403, 403, 403),
+  'PATCH /saved-searches/:id':     statuses(401, 404, 200, 403, 403, 403),
+  'DELETE /saved-searches/:id':    statuses(401, 404, 204, 403, 403, 403),
+  'POST /saved-searches/:id/unsubscribe': statuses(200, 200, 200, 200, 200, 200),
   // [privacy] matrix
+  'GET /users/me/export':          statuses(401, 202, 202, 202, 202, 202),
+  // with a wrong currentPassword (see ROUTES): the deletion itself is in privacy.e2e-spec.ts
+  'DELETE /users/me':              statuses(401, 400, 400, 400, 400, 400),
 };
 
 /** The private lists hold exactly the caller's own rows: the fixture's only for its owner. */
@@ -392,9 +417,218 @@ const ROUTES: Route[] = [
     },
   },
   // [accounts] routes
+  ...((): Route[] => {
+    /** A token of an account flow, as its mail carries it (stored hashed, valid for an hour). */
+    const accountToken = async (userId: number, purpose: string): Promise<string> => {
+      const { createHash, randomBytes } = await import('node:crypto');
+      const token = randomBytes(32).toString('base64url');
+      await t.db.query(
+        `INSERT INTO account_tokens (user_id, purpose, token_hash, expires_at)
+         VALUES ($1, $2, $3, now() + interval '1 hour')`,
+        [userId, purpose, createHash('sha256').update(token).digest('hex')],
+      );
+      return token;
+    };
+    return [
+      {
+        route: 'POST /auth/verify-email/request',
+        send: (http) => http('post', '/api/v1/auth/verify-email/request'),
+      },
+      {
+        route: 'POST /auth/verify-email',
+        send: (async (http: Parameters<Send>[0], f: Fixture) =>
+          http('post', '/api/v1/auth/verify-email').send({
+            token: await accountToken(f.targetUserId, 'verify_email'),
+          })) as unknown as Send,
+        verify: async (res, f) => {
+          expect(res.body).toEqual({
+            email: `target-${f.spaId}@example.test`,
+            emailVerified: true,
+          });
+          const row = await one<{ verified: boolean }>(
+            `SELECT email_verified_at IS NOT NULL AS verified FROM users WHERE id = $1`,
+            [f.targetUserId],
+          );
+          expect(row).toEqual({ verified: true });
+        },
+      },
+      {
+        route: 'GET /auth/verify-email',
+        send: (http) => http('get', `/api/v1/auth/verify-email?token=${'A'.repeat(43)}`),
+      },
+      {
+        route: 'POST /auth/password-reset/request', // the same answer whoever asks, token or not
+        send: (http, f) =>
+          http('post', '/api/v1/auth/password-reset/request').send({
+            email: `target-${f.spaId}@example.test`,
+          }),
+        verify: async (_res, f) => {
+          const row = await one(
+            `SELECT count(*)::int AS n FROM account_tokens WHERE user_id = $1 AND purpose = 'password_reset'`,
+            [f.targetUserId],
+          );
+          expect(row).toEqual({ n: 1 });
+        },
+      },
+      {
+        route: 'POST /auth/password-reset',
+        send: (async (http: Parameters<Send>[0], f: Fixture) =>
+          http('post', '/api/v1/auth/password-reset').send({
+            token: await accountToken(f.targetUserId, 'password_reset'),
+            password: 'a matrix of new passphrases',
+          })) as unknown as Send,
+        verify: async (_res, f) => {
+          const row = await one<{ password_hash: string }>(
+            `SELECT password_hash FROM users WHERE id = $1`,
+            [f.targetUserId],
+          );
+          expect(row.password_hash).toMatch(/^\$argon2id\$/);
+        },
+      },
+      {
+        route: 'POST /users/me/email',
+        send: (http, f) =>
+          http('post', '/api/v1/users/me/email').send({
+            email: `moved-${f.spaId}@example.test`,
+            currentPassword: 'not the caller password',
+          }),
+      },
+    ];
+  })(),
   // [lifecycle] routes
+  {
+    // the job is public, so another employer may learn that it is not theirs (403)
+    route: 'POST /jobs/:id/renew',
+    send: (http, f) => http('post', `/api/v1/jobs/${f.jobId}/renew`),
+    verify: async (res, f) => {
+      expect(res.body).toMatchObject({ id: f.jobId, isActive: true });
+      const row = await one<{ days: number }>(
+        `SELECT round(extract(epoch FROM expires_at - now()) / 86400)::int AS days FROM jobs WHERE id = $1`,
+        [f.jobId],
+      );
+      expect(row).toEqual({ days: t.config.jobs.ttlDays });
+    },
+  },
+  {
+    route: 'GET /users/me/notifications',
+    send: (http) => http('get', '/api/v1/users/me/notifications'),
+    verify: (res) => {
+      expect(res.headers['cache-control']).toContain('no-store');
+      expect(res.body).toEqual({
+        applications: expect.stringMatching(/^(instant|daily|off)$/),
+        statusChanges: expect.any(Boolean),
+        withdrawals: expect.any(Boolean),
+        jobExpiring: expect.any(Boolean),
+      });
+      return Promise.resolve();
+    },
+  },
+  {
+    // each caller changes only their own choices
+    route: 'PATCH /users/me/notifications',
+    send: (http) => http('patch', '/api/v1/users/me/notifications').send({ jobExpiring: false }),
+    verify: async (res, _f, caller) => {
+      expect(res.body).toMatchObject({ jobExpiring: false });
+      const row = await one(`SELECT job_expiring FROM notice_preferences WHERE user_id = $1`, [
+        caller.id,
+      ]);
+      expect(row).toEqual({ job_expiring: false });
+    },
+  },
   // [alerts] routes
+  {
+    route: 'POST /saved-searches',
+    send: (http) =>
+      http('post', '/api/v1/saved-searches').send({
+        name: 'Matrix search',
+        filters: { cityId: cityId0 },
+      }),
+    verify: async (res, _f, caller) => {
+      const row = await one(`SELECT user_id, filters FROM saved_searches WHERE id = $1`, [
+        res.body.id,
+      ]);
+      expect(row).toEqual({ user_id: caller.id, filters: { cityId: cityId0 } });
+    },
+  },
+  {
+    route: 'GET /saved-searches',
+    send: (http) => http('get', '/api/v1/saved-searches').query({ limit: 100 }),
+    verify: async (res, _f, caller) => {
+      expect(res.headers['cache-control']).toContain('no-store');
+      const ids = res.body.data.map((s: { id: number }) => s.id);
+      const rows: { id: number }[] = await t.db.query(
+        `SELECT id FROM saved_searches WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT 100`,
+        [caller.id],
+      );
+      expect(ids).toEqual(rows.map((r) => r.id));
+    },
+  },
+  // The routes on one search: each cell saves one for the applicant first (saved_searches is not
+  // in the snapshot). `send` returns a promise of the request, which the cell awaits alike.
+  ...(['get', 'patch', 'delete'] as const).map((method): Route => ({
+    route: `${method.toUpperCase()} /saved-searches/:id`,
+    send: (async (http: Parameters<Send>[0], f: Fixture) => {
+      const [search] = await t.db.query(
+        `INSERT INTO saved_searches (user_id, name) VALUES ($1, $2) RETURNING id`,
+        [users.applicant.id, `Matrix ${f.spaId}`],
+      );
+      const req = http(method, `/api/v1/saved-searches/${search.id}`);
+      return method === 'patch' ? req.send({ frequency: 'daily' }) : req;
+    }) as unknown as Send,
+    verify: async (res, f) => {
+      const rows = await t.db.query(`SELECT frequency FROM saved_searches WHERE name = $1`, [
+        `Matrix ${f.spaId}`,
+      ]);
+      if (method === 'get') expect(res.body).toMatchObject({ name: `Matrix ${f.spaId}` });
+      expect(rows).toEqual(
+        { get: [{ frequency: 'instant' }], patch: [{ frequency: 'daily' }], delete: [] }[method],
+      );
+    },
+  })),
+  {
+    // the link of an alert mail, signed for the applicant's search: whoever follows it, logged
+    // in as anyone or not at all
+    route: 'POST /saved-searches/:id/unsubscribe',
+    send: (async (http: Parameters<Send>[0], f: Fixture) => {
+      const [search] = await t.db.query(
+        `INSERT INTO saved_searches (user_id, name) VALUES ($1, $2) RETURNING id`,
+        [users.applicant.id, `Matrix ${f.spaId}`],
+      );
+      const { unsubscribeUrl } = await import('../../src/saved-searches/unsubscribe-link.js');
+      const url = new URL(
+        unsubscribeUrl(t.config.publicUrl, t.config.auth.secretKey, search.id, users.applicant.id),
+      );
+      return http('post', `${url.pathname}${url.search}`);
+    }) as unknown as Send,
+    verify: async (res, f) => {
+      expect(res.body).toEqual({ id: expect.any(Number), frequency: 'off' });
+      const rows = await t.db.query(`SELECT id, frequency FROM saved_searches WHERE name = $1`, [
+        `Matrix ${f.spaId}`,
+      ]);
+      expect(rows).toEqual([{ id: res.body.id, frequency: 'off' }]);
+    },
+  },
   // [privacy] routes
+  {
+    // "owner" is the caller's own account: everyone signed in asks for theirs, queued at first
+    route: 'GET /users/me/export',
+    send: (http) => http('get', '/api/v1/users/me/export'),
+    verify: async (res, _f, caller) => {
+      expect(res.headers['retry-after']).toBe('5');
+      expect(res.body).toMatchObject({ status: 'pending', exportId: expect.any(Number) });
+      const row = await one(`SELECT user_id, status FROM data_exports WHERE id = $1`, [
+        res.body.exportId,
+      ]);
+      expect(row).toEqual({ user_id: caller.id, status: expect.stringMatching(/pending|ready/) });
+    },
+  },
+  {
+    // a wrong currentPassword for everyone: deleting the matrix's own accounts would change
+    // every later cell; refused, it must leave every row as it was (checked for each cell)
+    route: 'DELETE /users/me',
+    send: (http) =>
+      http('delete', '/api/v1/users/me').send({ currentPassword: 'not-the-password' }),
+  },
 ];
 
 ROUTES.push(
@@ -536,9 +770,26 @@ describe('authorization', () => {
         'PATCH /job-categories/:id',
         'GET /admin/jobs/failed',
         'POST /admin/jobs/failed/:uuid/retry',
+        'POST /auth/verify-email/request',
+        'POST /auth/verify-email',
+        'GET /auth/verify-email',
+        'POST /auth/password-reset/request',
+        'POST /auth/password-reset',
+        'POST /users/me/email',
+        'POST /jobs/:id/renew',
+        'GET /users/me/notifications',
+        'PATCH /users/me/notifications',
+        'POST /saved-searches',
+        'GET /saved-searches',
+        'GET /saved-searches/:id',
+        'PATCH /saved-searches/:id',
+        'DELETE /saved-searches/:id',
+        'POST /saved-searches/:id/unsubscribe',
+        'GET /users/me/export',
+        'DELETE /users/me',
       ].sort(),
     );
-    expect(CELLS).toHaveLength(28 * 6);
+    expect(CELLS).toHaveLength(45 * 6);
   });
 
   it.each(CELLS)('%s as %s → %i', async (_route, actor, status, r) => {

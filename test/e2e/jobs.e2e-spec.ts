@@ -216,7 +216,7 @@ describe('jobs', () => {
         .expect(400);
       expect(patch.body.message).toContain('expiresAt');
       const [row] = await t.db.query(`SELECT expires_at FROM jobs WHERE id = $1`, [job.id]);
-      expect(row.expires_at).toBeNull();
+      expect(new Date(row.expires_at).toISOString()).toBe(job.expiresAt);
     });
 
     it('lets only admins set isFeatured', async () => {
@@ -336,8 +336,8 @@ describe('jobs', () => {
         expiring.id,
       ]);
 
-      await t.http.get(`/api/v1/jobs/${expiring.id}`).expect(404);
-      await t.http.get(`/api/v1/jobs/${expiring.slug}`).expect(404);
+      await t.http.get(`/api/v1/jobs/${expiring.id}`).expect(410);
+      await t.http.get(`/api/v1/jobs/${expiring.slug}`).expect(410);
       await t.http.get(`/api/v1/jobs/${control.id}`).expect(200);
       const all = await listedIds(t);
       expect(all).toContain(control.id);

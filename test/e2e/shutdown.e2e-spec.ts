@@ -42,6 +42,7 @@ describe.runIf(requireNginx() && requireRedisServer())(
       t = await startTopology(2, { RATE_LIMIT_ENABLED: 'false' });
       const port = t.nginx.port;
       const token = await register(port, `roll-${Date.now()}@example.test`);
+      await t.db.query('UPDATE users SET email_verified_at = now()'); // employers post once verified
       const [spaId, categoryId] = await spaAndCategory(port, token);
 
       const results: Array<{ kind: string; status: number }> = [];
@@ -107,6 +108,7 @@ describe.runIf(requireNginx() && requireRedisServer())(
       t = await startTopology(1, { SHUTDOWN_GRACE_MS: '1500', VIEW_FLUSH_INTERVAL_MS: '600000' });
       const [app] = t.instances;
       const token = await register(app.port, `slow-${Date.now()}@example.test`);
+      await t.db.query('UPDATE users SET email_verified_at = now()'); // employers post once verified
       const [spaId, categoryId] = await spaAndCategory(app.port, token);
       const job = await call(app.port, '/api/v1/jobs', {
         method: 'POST',

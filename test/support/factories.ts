@@ -16,11 +16,16 @@ export interface TestUser {
 
 const unique = () => randomBytes(5).toString('hex');
 
-/** Registers a user through the API (admins are promoted in the database: nobody can self-assign admin). */
+/**
+ * Registers a user through the API (admins are promoted in the database: nobody can self-assign
+ * admin). The address is then marked verified in the database, as a user who followed the mailed
+ * link (employers must be verified to post jobs); `{ verified: false }` keeps it unverified.
+ */
 export async function createUser(
   t: TestApp,
   role: Role = 'job_seeker',
   name = 'Test User',
+  options: { verified?: boolean } = {},
 ): Promise<TestUser> {
   const email = `${role}-${unique()}@example.test`;
   const phone = `+1 555 ${String(Math.floor(Math.random() * 9_000_000) + 1_000_000)}`;
@@ -31,6 +36,9 @@ export async function createUser(
     .expect(201);
   const id = res.body.user.id as number;
   if (role === 'admin') await t.db.query(`UPDATE users SET role = 'admin' WHERE id = $1`, [id]);
+  if (options.verified !== false) {
+    await t.db.query(`UPDATE users SET email_verified_at = now() WHERE id = $1`, [id]);
+  }
   const token = res.body.accessToken as string;
   return { id, email, phone, password, role, token, auth: `Bearer ${token}` };
 }

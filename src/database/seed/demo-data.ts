@@ -1,7 +1,7 @@
 import type { QueryRunner } from 'typeorm';
 import { hashPassword } from '../../users/password.js';
 import { slugify } from '../../common/slug.js';
-import { selectRows } from '../sql.js';
+import { selectRows, type SqlRunner } from '../sql.js';
 import {
   EMPLOYMENT_TYPE_CYCLE,
   JOB_DESCRIPTIONS,
@@ -85,8 +85,9 @@ export async function seedDemoData(runner: QueryRunner): Promise<boolean> {
     ];
     const userIds = await selectRows<Row>(
       runner,
-      `INSERT INTO users (email, password_hash, full_name, role)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
+      // verified, as if each had followed their verification link (employers post jobs)
+      `INSERT INTO users (email, password_hash, full_name, role, email_verified_at)
+       SELECT *, now() FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
        RETURNING id`,
       [
         users.map((u) => u.email),
@@ -190,6 +191,11 @@ export async function seedDemoData(runner: QueryRunner): Promise<boolean> {
         jobs.map((j) => j.created),
       ],
     );
+    await seedApplications(
+      runner,
+      userIds.slice(1 + EMPLOYERS).map((r) => r.id),
+      spaIds.map((r) => r.id),
+    );
     await runner.commitTransaction();
     await runner.query('ANALYZE users, spas, jobs');
     return true;
@@ -197,4 +203,51 @@ export async function seedDemoData(runner: QueryRunner): Promise<boolean> {
     await runner.rollbackTransaction();
     throw err;
   }
+}
+
+const APPLICATIONS_PER_SEEKER = 2;
+
+/**
+ * Each demo job seeker applies to an open job of two spas, so that every demo employer has an
+ * application to review (and, when the app seeds, a notice in the outbox: see DemoSeeder).
+ */
+async function seedApplications(
+  runner: QueryRunner,
+  seekerIds: number[],
+  spaIds: number[],
+): Promise<void> {
+  const spasApplied = seekerIds.flatMap((_, i) =>
+    Array.from({ length: APPLICATIONS_PER_SEEKER }, (__, k) => spaIds[i + k * SEEKERS]),
+  );
+  const jobs = await selectRows<{ id: number; spa_id: number }>(
+    runner,
+    `SELECT DISTINCT ON (spa_id) id, spa_id FROM jobs
+      WHERE spa_id = ANY($1::int[]) AND is_active AND expires_at IS NULL
+      ORDER BY spa_id, id`,
+    [spasApplied],
+  );
+  const jobOf = new Map(jobs.map((j) => [j.spa_id, j.id]));
+  const rows = spasApplied.flatMap((spaId, n) => {
+    const jobId = jobOf.get(spaId);
+    return jobId === undefined
+      ? []
+      : [{ jobId, seekerId: seekerIds[Math.floor(n / APPLICATIONS_PER_SEEKER)] }];
+  });
+  await runner.query(
+    `INSERT INTO applications (job_id, applicant_id, cover_letter)
+     SELECT j, a, 'I would love to join your team: I am licensed and available to start soon.'
+       FROM unnest($1::int[], $2::int[]) AS x(j, a)`,
+    [rows.map((r) => r.jobId), rows.map((r) => r.seekerId)],
+  );
+}
+
+/** The demo job seekers' applications (for their notices). */
+export async function demoApplicationIds(runner: SqlRunner): Promise<number[]> {
+  const rows = await selectRows<Row>(
+    runner,
+    `SELECT a.id FROM applications a JOIN users u ON u.id = a.applicant_id
+      WHERE lower(u.email) = ANY($1::text[]) ORDER BY a.id`,
+    [DEMO_EMAILS],
+  );
+  return rows.map((r) => r.id);
 }

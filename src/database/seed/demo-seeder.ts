@@ -1,11 +1,13 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import { CacheService } from '../../cache/cache.service.js';
 import type { AppConfig } from '../../config/app-config.js';
 import { APP_CONFIG } from '../../config/config.module.js';
 import { LOCK_KEYS, withAdvisoryLock } from '../advisory-lock.js';
 import { selectRows } from '../sql.js';
-import { DEMO_EMAILS, seedDemoData } from './demo-data.js';
+import { ApplicationReceivedNotice } from '../../notices/application-received.notice.js';
+import { demoApplicationIds, DEMO_EMAILS, seedDemoData } from './demo-data.js';
 
 /**
  * Seeds the demo dataset at boot when SEED_DEMO_DATA is on (the default outside production).
@@ -21,6 +23,7 @@ export class DemoSeeder implements OnApplicationBootstrap {
     private readonly dataSource: DataSource,
     private readonly cache: CacheService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly moduleRef: ModuleRef,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -33,7 +36,20 @@ export class DemoSeeder implements OnApplicationBootstrap {
       (runner) => seedDemoData(runner),
     );
     // the logins are printed with the URLs once the server listens (main.ts)
-    if (seeded) this.logger.log('Demo data seeded: ~50 spas and ~500 jobs');
+    if (!seeded) return;
+    this.logger.log('Demo data seeded: ~50 spas and ~500 jobs');
+    await this.enqueueDemoNotices();
+  }
+
+  /**
+   * The demo's applications are told to their spas' owners like real ones, so the outbox
+   * (MAIL_OUTBOX_DIR) shows the demo's mails from the first start.
+   */
+  private async enqueueDemoNotices(): Promise<void> {
+    const notices = this.moduleRef.get(ApplicationReceivedNotice, { strict: false });
+    await this.dataSource.transaction(async (manager) => {
+      for (const id of await demoApplicationIds(manager)) await notices.enqueue(manager, id);
+    });
   }
 
   /**

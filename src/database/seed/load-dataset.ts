@@ -40,8 +40,8 @@ export async function seedLoadDataset(
   if (haveEmployers < employers) {
     const hash = await hashPassword(LOAD_PASSWORD);
     await ds.query(
-      `INSERT INTO users (email, password_hash, full_name, role)
-       SELECT 'load-employer-' || g || '@spajobs.test', $1, 'Load Employer ' || g, 'employer'
+      `INSERT INTO users (email, password_hash, full_name, role, email_verified_at)
+       SELECT 'load-employer-' || g || '@spajobs.test', $1, 'Load Employer ' || g, 'employer', now()
        FROM generate_series($2::int, $3::int) g`,
       [hash, haveEmployers + 1, employers],
     );

@@ -40,7 +40,8 @@ export class CreateJobDto {
   @DateTimeField({
     optional: true,
     nullable: true,
-    description: 'In the future; hidden from listings after',
+    description:
+      'In the future; hidden from listings after (its detail answers 410). Left out on create, or null: JOB_TTL_DAYS (30) from now',
   })
   expiresAt?: Date | null;
   @BoolField({ optional: true, description: 'Admin only' }) isFeatured?: boolean;

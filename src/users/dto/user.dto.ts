@@ -10,6 +10,10 @@ export class UserDto {
   @ApiProperty({ type: String, nullable: true, example: '+1 415 555 0100' }) phone: string | null;
   @ApiProperty({ enum: USER_ROLES }) role: UserRole;
   @ApiProperty() isActive: boolean;
+  @ApiProperty({
+    description: 'Whether the address is verified; employers verify before posting jobs',
+  })
+  emailVerified: boolean;
   @ApiProperty() createdAt: Date;
 
   static from(this: void, u: User): UserDto {
@@ -20,6 +24,7 @@ export class UserDto {
       phone: u.phone,
       role: u.role,
       isActive: u.isActive,
+      emailVerified: u.emailVerifiedAt !== null,
       createdAt: u.createdAt,
     };
   }
