@@ -458,7 +458,10 @@ async function rawBody(url: string): Promise<{ body: Buffer; encoding?: string }
   });
 }
 
-/** BENCH_SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": profiles the servers. */
+/**
+ * BENCH_SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": profiles the servers (after
+ * the default flags, so it can also override them).
+ */
 function serverNodeArgs(): string[] {
   return process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
 }
@@ -534,8 +537,8 @@ async function compare(dbEnv: NodeJS.ProcessEnv): Promise<CompareRow[]> {
       const port = await freePort();
       const [cmd, argv] = pinned(0, [
         node,
-        ...serverNodeArgs(),
         '--max-semi-space-size=16',
+        ...serverNodeArgs(),
         script,
       ]);
       const child = spawn(cmd, argv, {
@@ -726,7 +729,7 @@ async function main(): Promise<void> {
   // the flags of `npm run start:prod` (a larger young generation: ~10% less CPU in GC)
   const server = spawn(
     process.execPath,
-    [...serverNodeArgs(), '--max-semi-space-size=16', join(DIST, 'src/main.js')],
+    ['--max-semi-space-size=16', ...serverNodeArgs(), join(DIST, 'src/main.js')],
     {
       cwd: ROOT,
       stdio: ['ignore', 'inherit', 'inherit'],

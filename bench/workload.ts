@@ -50,10 +50,10 @@ export async function buildWorkload(
     ids(`SELECT id FROM job_categories`),
     ids(`SELECT id FROM spas WHERE is_active ORDER BY id LIMIT 2000`),
     ids(
-      `SELECT id FROM jobs WHERE is_active AND expires_at IS NULL ORDER BY (id * 7919) % 100003 LIMIT 3000`,
+      `SELECT id FROM jobs WHERE is_active AND (expires_at IS NULL OR expires_at > now()) ORDER BY (id * 7919) % 100003 LIMIT 3000`,
     ),
     db.query<{ slug: string }>(
-      `SELECT slug FROM jobs WHERE is_active AND expires_at IS NULL ORDER BY id DESC LIMIT 500`,
+      `SELECT slug FROM jobs WHERE is_active AND (expires_at IS NULL OR expires_at > now()) ORDER BY id DESC LIMIT 500`,
     ),
   ]);
   await db.end();
