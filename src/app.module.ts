@@ -24,13 +24,9 @@ import { RedisModule } from './redis/redis.module.js';
 import { SpasModule } from './spas/spas.module.js';
 import { ThrottleModule } from './throttle/throttle.module.js';
 import { UsersModule } from './users/users.module.js';
-// [accounts] import
 import { AccountsModule } from './accounts/accounts.module.js';
-// [lifecycle] import
 import { NoticesModule } from './notices/notices.module.js';
-// [alerts] import
 import { SavedSearchesModule } from './saved-searches/saved-searches.module.js';
-// [privacy] import
 import { PrivacyModule } from './privacy/privacy.module.js';
 
 @Module({})
@@ -62,13 +58,9 @@ export class AppModule {
         JobsModule,
         ApplicationsModule,
         AdminJobsModule,
-        // [accounts] module
         AccountsModule,
-        // [lifecycle] module
         NoticesModule,
-        // [alerts] module
         SavedSearchesModule,
-        // [privacy] module
         PrivacyModule,
       ],
       providers: [

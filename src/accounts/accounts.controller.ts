@@ -18,7 +18,7 @@ import {
   MailQueuedDto,
   PasswordResetDto,
   PasswordResetRequestDto,
-  TokenDto,
+  AccountTokenDto,
 } from './dto/accounts.dto.js';
 
 const TOKEN_ERRORS = [
@@ -60,7 +60,7 @@ export class AccountsController {
   })
   @ApiErrors(...TOKEN_ERRORS, 'EMAIL_TAKEN')
   @ApiOkResponse({ type: EmailVerifiedDto })
-  verify(@Body() dto: TokenDto): Promise<EmailVerifiedDto> {
+  verify(@Body() dto: AccountTokenDto): Promise<EmailVerifiedDto> {
     return this.accounts.verifyEmail(dto.token);
   }
 
@@ -75,7 +75,7 @@ export class AccountsController {
   })
   @ApiErrors(...TOKEN_ERRORS, 'EMAIL_TAKEN')
   @ApiOkResponse({ type: EmailVerifiedDto })
-  verifyLink(@Query() query: TokenDto): Promise<EmailVerifiedDto> {
+  verifyLink(@Query() query: AccountTokenDto): Promise<EmailVerifiedDto> {
     return this.accounts.verifyEmail(query.token);
   }
 

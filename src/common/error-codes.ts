@@ -109,7 +109,6 @@ export const ERROR_CATALOGUE = {
   DATABASE_TIMEOUT: { status: 503, description: 'The database took too long; see Retry-After' },
   NOT_READY: { status: 503, description: 'A dependency needed to serve is down' },
   SHUTTING_DOWN: { status: 503, description: 'The instance is draining for a shutdown' },
-  // [accounts] codes
   EMAIL_NOT_VERIFIED: {
     status: 403,
     description: 'Verify the account’s e-mail address first (POST /auth/verify-email/request)',
@@ -128,16 +127,15 @@ export const ERROR_CATALOGUE = {
   },
   EMAIL_ALREADY_VERIFIED: { status: 409, description: 'The account’s e-mail is already verified' },
   EMAIL_UNCHANGED: { status: 400, description: 'The new e-mail is the account’s current one' },
-  // [lifecycle] codes
   JOB_EXPIRED: {
     status: 410,
     description: 'The job has expired; `details` still names it (id, slug, title, spa)',
   },
   UNSUBSCRIBE_TOKEN_INVALID: {
     status: 400,
-    description: 'The unsubscribe link was not issued by this server or is malformed',
+    description:
+      'The unsubscribe link was not issued by this server (for this mail or saved search) or is malformed',
   },
-  // [alerts] codes
   SAVED_SEARCH_NOT_FOUND: {
     status: 404,
     description: 'No such saved search (or it belongs to someone else)',
@@ -146,11 +144,6 @@ export const ERROR_CATALOGUE = {
     status: 409,
     description: 'The caller has the most saved searches allowed (MAX_SAVED_SEARCHES)',
   },
-  INVALID_UNSUBSCRIBE_TOKEN: {
-    status: 400,
-    description: 'The unsubscribe link was not issued by this server for this saved search',
-  },
-  // [privacy] codes
   EXPORT_LIMIT_REACHED: {
     status: 429,
     description:

@@ -88,14 +88,10 @@ export interface AppConfig {
   publicUrl: string;
   mail: MailConfig;
   queue: QueueConfig;
-  // [accounts] config
-  // [lifecycle] config
   /** JOB_TTL_DAYS: the expiry of a job posted without one, and of a renewed job. */
   jobs: { ttlDays: number };
-  // [alerts] config
   /** Saved searches per job seeker (MAX_SAVED_SEARCHES). */
   savedSearches: { maxPerUser: number };
-  // [privacy] config
   /** Data exports (DATA_EXPORT_TTL_HOURS, DATA_EXPORT_DAILY_LIMIT). */
   privacy: { exportTtlHours: number; exportsPerDay: number };
 }
@@ -299,12 +295,8 @@ export function loadConfig(rawEnv: Record<string, string | undefined> = process.
       pollIntervalSeconds: env.QUEUE_POLL_INTERVAL_MS / 1000,
       batchSize: env.QUEUE_BATCH_SIZE,
     },
-    // [accounts] values
-    // [lifecycle] values
     jobs: { ttlDays: env.JOB_TTL_DAYS },
-    // [alerts] values
     savedSearches: { maxPerUser: env.MAX_SAVED_SEARCHES },
-    // [privacy] values
     privacy: {
       exportTtlHours: env.DATA_EXPORT_TTL_HOURS,
       exportsPerDay: env.DATA_EXPORT_DAILY_LIMIT,

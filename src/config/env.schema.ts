@@ -292,13 +292,9 @@ export class EnvironmentVariables {
   @toInt() @IsInt() @Min(500) @Max(60_000) QUEUE_POLL_INTERVAL_MS = 2000;
   @toInt() @IsInt() @Min(1) @Max(100) QUEUE_BATCH_SIZE = 10;
 
-  // [accounts] variables
-  // [lifecycle] variables
   /** How long a job without an explicit expiresAt stays open (and what a renewal adds). */
   @toInt() @IsInt() @Min(1) @Max(365) JOB_TTL_DAYS = 30;
-  // [alerts] variables
   @toInt() @IsInt() @Min(1) @Max(1000) MAX_SAVED_SEARCHES = 10;
-  // [privacy] variables
   /** Hours a prepared data export stays downloadable; then the hourly cleanup deletes it. */
   @toInt() @IsInt() @Min(24) @Max(720) DATA_EXPORT_TTL_HOURS = 72;
   /** Data exports an account may have prepared per rolling 24 hours (past it: 429). */

@@ -1,3 +1,7 @@
+import {
+  OneClickUnsubscribeDto,
+  UnsubscribeQueryDto,
+} from '../notices/dto/notice-preferences.dto.js';
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import {
   ApiBearerAuth,
@@ -14,11 +18,9 @@ import { PageQueryDto, type Page } from '../common/page.js';
 import { ApiBodyContents, ApiErrors } from '../openapi/openapi.js';
 import {
   CreateSavedSearchDto,
-  OneClickUnsubscribeDto,
   SavedSearchDto,
   SavedSearchPageDto,
-  UnsubscribedDto,
-  UnsubscribeQueryDto,
+  SavedSearchUnsubscribedDto,
   UpdateSavedSearchDto,
 } from './dto/saved-search.dto.js';
 import { SavedSearchesService } from './saved-searches.service.js';
@@ -102,12 +104,12 @@ export class SavedSearchesController {
     operationId: 'unsubscribeSavedSearch',
     summary: 'The link of an alert mail: turns this search’s alerts off (no login)',
   })
-  @ApiOkResponse({ type: UnsubscribedDto })
-  @ApiErrors('INVALID_UNSUBSCRIBE_TOKEN', 'SAVED_SEARCH_NOT_FOUND')
+  @ApiOkResponse({ type: SavedSearchUnsubscribedDto })
+  @ApiErrors('UNSUBSCRIBE_TOKEN_INVALID', 'SAVED_SEARCH_NOT_FOUND')
   unsubscribe(
     @Param('id', IdPipe) id: number,
     @Query() query: UnsubscribeQueryDto,
-  ): Promise<UnsubscribedDto> {
+  ): Promise<SavedSearchUnsubscribedDto> {
     return this.searches.unsubscribe(id, query.token);
   }
 
@@ -126,12 +128,12 @@ export class SavedSearchesController {
     operationId: 'unsubscribeSavedSearchOneClick',
     summary: 'RFC 8058 one-click unsubscribe (List-Unsubscribe-Post): as the GET, no login',
   })
-  @ApiOkResponse({ type: UnsubscribedDto })
-  @ApiErrors('INVALID_UNSUBSCRIBE_TOKEN', 'SAVED_SEARCH_NOT_FOUND')
+  @ApiOkResponse({ type: SavedSearchUnsubscribedDto })
+  @ApiErrors('UNSUBSCRIBE_TOKEN_INVALID', 'SAVED_SEARCH_NOT_FOUND')
   unsubscribeOneClick(
     @Param('id', IdPipe) id: number,
     @Query() query: UnsubscribeQueryDto,
-  ): Promise<UnsubscribedDto> {
+  ): Promise<SavedSearchUnsubscribedDto> {
     return this.searches.unsubscribe(id, query.token);
   }
 }

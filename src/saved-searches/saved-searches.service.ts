@@ -13,7 +13,7 @@ import type {
   CreateSavedSearchDto,
   SavedSearchDto,
   SavedSearchFiltersDto,
-  UnsubscribedDto,
+  SavedSearchUnsubscribedDto,
   UpdateSavedSearchDto,
 } from './dto/saved-search.dto.js';
 import { SavedSearch, type SavedFilters } from './saved-search.entity.js';
@@ -125,11 +125,11 @@ export class SavedSearchesService {
    * The no-login link of an alert mail: its token, signed for this search and its owner, turns
    * the search's alerts off. Anything else (forged, edited, another search's) changes nothing.
    */
-  async unsubscribe(id: number, token: string): Promise<UnsubscribedDto> {
+  async unsubscribe(id: number, token: string): Promise<SavedSearchUnsubscribedDto> {
     const userId = unsubscribeOwner(this.config.auth.secretKey, token, id);
     if (userId === undefined) {
       throw new AppError(
-        'INVALID_UNSUBSCRIBE_TOKEN',
+        'UNSUBSCRIBE_TOKEN_INVALID',
         `The token is not an unsubscribe link for saved search ${id}`,
       );
     }

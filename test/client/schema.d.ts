@@ -856,11 +856,18 @@ export interface components {
       createdAt: string;
     };
     TokenDto: {
+      user: components['schemas']['UserDto'];
+      accessToken: string;
       /**
-       * @description The token of the link mailed to you
-       * @example q4dXq2vZ8o3lF0pWm6kTbH1s9yR5cNaJ7eUiGxLhBzA
+       * @example Bearer
+       * @enum {string}
        */
-      token: string;
+      tokenType: 'Bearer';
+      /**
+       * @description Seconds until the token expires
+       * @example 1800
+       */
+      expiresIn: number;
     };
     LoginDto: {
       /** @example ana@example.com */
@@ -1427,6 +1434,13 @@ export interface components {
       /** @example If an account has this address, a link is on its way to it */
       message: string;
     };
+    AccountTokenDto: {
+      /**
+       * @description The token of the link mailed to you
+       * @example q4dXq2vZ8o3lF0pWm6kTbH1s9yR5cNaJ7eUiGxLhBzA
+       */
+      token: string;
+    };
     EmailVerifiedDto: {
       /**
        * @description The address now verified
@@ -1489,9 +1503,13 @@ export interface components {
       'List-Unsubscribe'?: 'One-Click';
     };
     UnsubscribedDto: {
-      id: number;
-      /** @enum {string} */
-      frequency: 'off';
+      /**
+       * @description The kind of mail now turned off
+       * @enum {string}
+       */
+      kind: 'applications' | 'statusChanges' | 'withdrawals' | 'jobExpiring';
+      /** @example You will no longer receive these mails. */
+      message: string;
     };
     SavedSearchFiltersDto: {
       stateId?: number;
@@ -1561,6 +1579,11 @@ export interface components {
        * @enum {string}
        */
       frequency?: 'instant' | 'daily' | 'off';
+    };
+    SavedSearchUnsubscribedDto: {
+      id: number;
+      /** @enum {string} */
+      frequency: 'off';
     };
     ExportedFileDto: {
       /** @example 0f8c1d2e-3b4a-4c5d-8e9f-0a1b2c3d4e5f.pdf */
@@ -1748,10 +1771,9 @@ export interface components {
        *     | `EMAIL_ALREADY_VERIFIED` | 409 | The account’s e-mail is already verified |
        *     | `EMAIL_UNCHANGED` | 400 | The new e-mail is the account’s current one |
        *     | `JOB_EXPIRED` | 410 | The job has expired; `details` still names it (id, slug, title, spa) |
-       *     | `UNSUBSCRIBE_TOKEN_INVALID` | 400 | The unsubscribe link was not issued by this server or is malformed |
+       *     | `UNSUBSCRIBE_TOKEN_INVALID` | 400 | The unsubscribe link was not issued by this server (for this mail or saved search) or is malformed |
        *     | `SAVED_SEARCH_NOT_FOUND` | 404 | No such saved search (or it belongs to someone else) |
        *     | `TOO_MANY_SAVED_SEARCHES` | 409 | The caller has the most saved searches allowed (MAX_SAVED_SEARCHES) |
-       *     | `INVALID_UNSUBSCRIBE_TOKEN` | 400 | The unsubscribe link was not issued by this server for this saved search |
        *     | `EXPORT_LIMIT_REACHED` | 429 | The account had the most data exports prepared that a day allows (DATA_EXPORT_DAILY_LIMIT); see Retry-After |
        *     | `LAST_ADMIN` | 409 | The only active admin cannot delete their account; make another admin first |
        * @example JOB_NOT_FOUND
@@ -1826,7 +1848,6 @@ export interface components {
         | 'UNSUBSCRIBE_TOKEN_INVALID'
         | 'SAVED_SEARCH_NOT_FOUND'
         | 'TOO_MANY_SAVED_SEARCHES'
-        | 'INVALID_UNSUBSCRIBE_TOKEN'
         | 'EXPORT_LIMIT_REACHED'
         | 'LAST_ADMIN';
       /** @description Per-field problems (VALIDATION_FAILED) or a structured report */
@@ -1839,7 +1860,7 @@ export interface components {
     };
   };
   responses: {
-    /** @description Bad Request; `code`: BAD_REQUEST, VALIDATION_FAILED, INVALID_JSON, BODY_TOO_DEEP, INVALID_CURSOR, FILE_REQUIRED, INVALID_CURRENT_PASSWORD, WEAK_PASSWORD, ACCOUNT_TOKEN_INVALID, EMAIL_UNCHANGED, UNSUBSCRIBE_TOKEN_INVALID, INVALID_UNSUBSCRIBE_TOKEN */
+    /** @description Bad Request; `code`: BAD_REQUEST, VALIDATION_FAILED, INVALID_JSON, BODY_TOO_DEEP, INVALID_CURSOR, FILE_REQUIRED, INVALID_CURRENT_PASSWORD, WEAK_PASSWORD, ACCOUNT_TOKEN_INVALID, EMAIL_UNCHANGED, UNSUBSCRIBE_TOKEN_INVALID */
     BadRequest: {
       headers: {
         [name: string]: unknown;
@@ -3631,7 +3652,7 @@ export interface operations {
          *       "token": "q4dXq2vZ8o3lF0pWm6kTbH1s9yR5cNaJ7eUiGxLhBzA"
          *     }
          */
-        'application/json': components['schemas']['TokenDto'];
+        'application/json': components['schemas']['AccountTokenDto'];
       };
     };
     responses: {
@@ -4158,7 +4179,7 @@ export interface operations {
   unsubscribeSavedSearch: {
     parameters: {
       query: {
-        /** @description The token of the link in the alert mail */
+        /** @description The signed token of the link in the mail */
         token: string;
       };
       header?: never;
@@ -4174,10 +4195,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['UnsubscribedDto'];
+          'application/json': components['schemas']['SavedSearchUnsubscribedDto'];
         };
       };
-      /** @description Bad Request; `code`: INVALID_UNSUBSCRIBE_TOKEN */
+      /** @description Bad Request; `code`: UNSUBSCRIBE_TOKEN_INVALID */
       400: {
         headers: {
           [name: string]: unknown;
@@ -4202,7 +4223,7 @@ export interface operations {
   unsubscribeSavedSearchOneClick: {
     parameters: {
       query: {
-        /** @description The token of the link in the alert mail */
+        /** @description The signed token of the link in the mail */
         token: string;
       };
       header?: never;
@@ -4234,10 +4255,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['UnsubscribedDto'];
+          'application/json': components['schemas']['SavedSearchUnsubscribedDto'];
         };
       };
-      /** @description Bad Request; `code`: INVALID_UNSUBSCRIBE_TOKEN */
+      /** @description Bad Request; `code`: UNSUBSCRIBE_TOKEN_INVALID */
       400: {
         headers: {
           [name: string]: unknown;

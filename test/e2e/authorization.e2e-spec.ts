@@ -121,7 +121,6 @@ const MATRIX: Record<string, Record<Actor, number>> = {
   // an admin gets past the role check to the lookup: no such dead letter (the happy path, 202,
   // is in queue-mail.e2e-spec.ts, which dead-letters a real job first)
   'POST /admin/jobs/failed/:uuid/retry': statuses(401, 403, 403, 403, 403, 404),
-  // [accounts] matrix
   // verified callers (createUser's default) have nothing to verify (409); the token routes are
   // public: a token mailed to the fixture's target user works whoever sends it; the e-mail
   // change needs the caller's password, which a cell does not send (400: nothing changes)
@@ -133,11 +132,9 @@ const MATRIX: Record<string, Record<Actor, number>> = {
   'POST /auth/password-reset/request': statuses(202, 202, 202, 202, 202, 202),
   'POST /auth/password-reset':     statuses(204, 204, 204, 204, 204, 204),
   'POST /users/me/email':          statuses(401, 400, 400, 400, 400, 400),
-  // [lifecycle] matrix
   'POST /jobs/:id/renew':          statuses(401, 403, 403, 403, 200, 200),
   'GET /users/me/notifications':   statuses(401, 200, 200, 200, 200, 200),
   'PATCH /users/me/notifications': statuses(401, 200, 200, 200, 200, 200),
-  // [alerts] matrix
   // job seekers only, each their own searches (the applicant's is the fixture's): another
   // seeker must not learn that it exists (404); the mail's unsubscribe link needs no login
   'POST /saved-searches':          statuses(401, 201, 201, 403, 403, 403),
@@ -146,7 +143,6 @@ const MATRIX: Record<string, Record<Actor, number>> = {
   'PATCH /saved-searches/:id':     statuses(401, 404, 200, 403, 403, 403),
   'DELETE /saved-searches/:id':    statuses(401, 404, 204, 403, 403, 403),
   'POST /saved-searches/:id/unsubscribe': statuses(200, 200, 200, 200, 200, 200),
-  // [privacy] matrix
   'GET /users/me/export':          statuses(401, 202, 202, 202, 202, 202),
   // with a wrong currentPassword (see ROUTES): the deletion itself is in privacy.e2e-spec.ts
   'DELETE /users/me':              statuses(401, 400, 400, 400, 400, 400),
@@ -416,7 +412,6 @@ const ROUTES: Route[] = [
       ]);
     },
   },
-  // [accounts] routes
   ...((): Route[] => {
     /** A token of an account flow, as its mail carries it (stored hashed, valid for an hour). */
     const accountToken = async (userId: number, purpose: string): Promise<string> => {
@@ -495,7 +490,6 @@ const ROUTES: Route[] = [
       },
     ];
   })(),
-  // [lifecycle] routes
   {
     // the job is public, so another employer may learn that it is not theirs (403)
     route: 'POST /jobs/:id/renew',
@@ -535,7 +529,6 @@ const ROUTES: Route[] = [
       expect(row).toEqual({ job_expiring: false });
     },
   },
-  // [alerts] routes
   {
     route: 'POST /saved-searches',
     send: (http) =>
@@ -608,7 +601,6 @@ const ROUTES: Route[] = [
       expect(rows).toEqual([{ id: res.body.id, frequency: 'off' }]);
     },
   },
-  // [privacy] routes
   {
     // "owner" is the caller's own account: everyone signed in asks for theirs, queued at first
     route: 'GET /users/me/export',

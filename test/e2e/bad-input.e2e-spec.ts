@@ -422,7 +422,6 @@ const TABLE: Array<[route: string, input: string, status: number, names: string 
   ['GET /jobs/mine/:id', 'id text', 400, 'id', () => get('/jobs/mine/abc', 'owner')],
   ['GET /jobs/mine/:id', 'id huge', 400, 'id', () => get(`/jobs/mine/${HUGE}`, 'owner')],
   ['GET /jobs/mine/:id', 'absent id', 404, 'Job 999999', () => get('/jobs/mine/999999', 'owner')],
-  // [accounts] rows
   ['POST /auth/verify-email', 'token missing', 400, 'token', () => post('/auth/verify-email', {})],
   ['POST /auth/verify-email', 'token a number', 400, 'token', () => post('/auth/verify-email', { token: 42 })],
   ['POST /auth/verify-email', 'token SQL', 400, 'token', () => post('/auth/verify-email', { token: SQL })],
@@ -452,7 +451,6 @@ const TABLE: Array<[route: string, input: string, status: number, names: string 
   ['POST /users/me/email', 'currentPassword wrong', 400, 'currentPassword', () => post('/users/me/email', { email: 'new@example.test', currentPassword: 'not-it' }, 'seeker')],
   ['POST /users/me/email', 'own address', 400, 'email', () => post('/users/me/email', { email: users.seeker.email.toUpperCase(), currentPassword: users.seeker.password }, 'seeker')],
   ['POST /users/me/email', 'address taken', 409, 'email', () => post('/users/me/email', { email: users.owner.email, currentPassword: users.seeker.password }, 'seeker')],
-  // [lifecycle] rows
   ['POST /jobs/:id/renew', 'id text', 400, 'id', () => post('/jobs/abc/renew', {}, 'owner')],
   ['POST /jobs/:id/renew', 'id huge', 400, 'id', () => post(`/jobs/${HUGE}/renew`, {}, 'owner')],
   ['POST /jobs/:id/renew', 'absent id', 404, 'Job 999999', () => post('/jobs/999999/renew', {}, 'owner')],
@@ -468,7 +466,6 @@ const TABLE: Array<[route: string, input: string, status: number, names: string 
   ['POST /notifications/unsubscribe', 'a JSON body', 415, 'application/json', () => t.http.post(api(`/notifications/unsubscribe?token=${FORGED_CURSOR}`)).send({ all: true })],
   ['GET /notifications/unsubscribe', 'forged token', 400, /not issued/, () => get(`/notifications/unsubscribe?token=${FORGED_CURSOR}`)],
   ['GET /notifications/unsubscribe', 'token missing', 400, 'token', () => get('/notifications/unsubscribe')],
-  // [alerts] rows
   ['POST /saved-searches', 'filters.cityId text', 400, 'cityId', () => post('/saved-searches', { name: 'Mine', filters: { cityId: 'abc' } }, 'seeker')],
   ['POST /saved-searches', 'filters.salaryMin SQL', 400, 'salaryMin', () => post('/saved-searches', { name: 'Mine', filters: { salaryMin: SQL } }, 'seeker')],
   ['POST /saved-searches', 'filters.sort (not a filter)', 400, 'sort', () => post('/saved-searches', { name: 'Mine', filters: { sort: 'popular' } }, 'seeker')],
@@ -499,7 +496,6 @@ const TABLE: Array<[route: string, input: string, status: number, names: string 
   ['POST /saved-searches/:id/unsubscribe', 'token forged', 400, 'token', () => t.http.post(api(`/saved-searches/1/unsubscribe?token=${FORGED_CURSOR}`))],
   ['POST /saved-searches/:id/unsubscribe', 'token over-long', 400, 'token', () => t.http.post(api(`/saved-searches/1/unsubscribe?token=${long(2049)}`))],
   ['POST /saved-searches/:id/unsubscribe', 'text body', 415, 'text/plain', () => t.http.post(api('/saved-searches/1/unsubscribe?token=x.y')).set('Content-Type', 'text/plain').send('unsubscribe me')],
-  // [privacy] rows
   ['GET /users/me/export', 'refresh not a boolean', 400, 'refresh', () => get('/users/me/export?refresh=maybe', 'seeker')],
   ['GET /users/me/export', 'unknown query field', 400, 'format', () => get('/users/me/export?format=csv', 'seeker')],
   ['GET /users/me/export', 'no token', 401, 'token', () => get('/users/me/export')],

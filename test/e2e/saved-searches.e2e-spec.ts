@@ -460,19 +460,19 @@ describe('saved searches: alerts', () => {
       expect(await rowOf(first.id)).toEqual(before);
     };
     const base = api(`/saved-searches/${first.id}/unsubscribe`);
-    await refused(`${base}?token=${body}.${'A'.repeat(mac.length)}`, 'INVALID_UNSUBSCRIBE_TOKEN');
+    await refused(`${base}?token=${body}.${'A'.repeat(mac.length)}`, 'UNSUBSCRIBE_TOKEN_INVALID');
     const edited = Buffer.from(JSON.stringify({ s: first.id, u: me.id + 1 })).toString('base64url');
-    await refused(`${base}?token=${edited}.${mac}`, 'INVALID_UNSUBSCRIBE_TOKEN');
+    await refused(`${base}?token=${edited}.${mac}`, 'UNSUBSCRIBE_TOKEN_INVALID');
     // signed by this server, but for another search, or for another kind of link
     await refused(
       `${base}?token=${linkOf(second.id).searchParams.get('token')}`,
-      'INVALID_UNSUBSCRIBE_TOKEN',
+      'UNSUBSCRIBE_TOKEN_INVALID',
     );
     const otherPurpose = signLinkToken(t.config.auth.secretKey, 'notifications', {
       s: first.id,
       u: me.id,
     });
-    await refused(`${base}?token=${otherPurpose}`, 'INVALID_UNSUBSCRIBE_TOKEN');
+    await refused(`${base}?token=${otherPurpose}`, 'UNSUBSCRIBE_TOKEN_INVALID');
     await refused(base, 'VALIDATION_FAILED');
 
     // RFC 8058: the mail provider posts the form body, with no cookie and no token header

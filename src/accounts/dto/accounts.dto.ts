@@ -14,7 +14,7 @@ const TokenField = () =>
     example: 'q4dXq2vZ8o3lF0pWm6kTbH1s9yR5cNaJ7eUiGxLhBzA',
   });
 
-export class TokenDto {
+export class AccountTokenDto {
   @TokenField() token: string;
 }
 

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional, OmitType, PartialType } from '@nestjs/swagger';
+import { ApiProperty, OmitType, PartialType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsObject, ValidateNested } from 'class-validator';
 import { EnumField, TextField } from '../../common/fields.js';
@@ -41,18 +41,6 @@ export class UpdateSavedSearchDto extends PartialType(CreateSavedSearchDto, {
   skipNullProperties: false,
 }) {}
 
-/** `?token=` of the unsubscribe link in every alert mail. */
-export class UnsubscribeQueryDto {
-  @TextField({ max: 2048, description: 'The token of the link in the alert mail' })
-  token: string;
-}
-
-/** The body of an RFC 8058 one-click unsubscribe (documented only: the token decides). */
-export class OneClickUnsubscribeDto {
-  @ApiPropertyOptional({ name: 'List-Unsubscribe', enum: ['One-Click'] })
-  listUnsubscribe?: 'One-Click';
-}
-
 export class SavedSearchDto {
   @ApiProperty() id: number;
   @ApiProperty({ example: 'Massage jobs in Palm Springs' }) name: string;
@@ -69,7 +57,7 @@ export class SavedSearchPageDto extends PageMetaDto {
 }
 
 /** What an unsubscribe link did: this search mails nothing any more. */
-export class UnsubscribedDto {
+export class SavedSearchUnsubscribedDto {
   @ApiProperty() id: number;
   @ApiProperty({ enum: ['off'] }) frequency: 'off';
 }
