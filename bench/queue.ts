@@ -1,8 +1,11 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DataSource } from 'typeorm';
 import { AppModule } from '../src/app.module.js';
+import { setupApp } from '../src/app.setup.js';
 import { loadConfig } from '../src/config/app-config.js';
+import { selectRows } from '../src/database/sql.js';
 import { QueueService } from '../src/queue/queue.service.js';
 
 /**
@@ -12,17 +15,120 @@ import { QueueService } from '../src/queue/queue.service.js';
  *   then how fast this process's workers complete them (a handler that does nothing, so the
  *   figure is the queue's own cost);
  * - the write's cost: WRITES transactions inserting one row, alternately with and without a
- *   `send` in them, and their p50/p99 side by side.
+ *   `send` in them, and their p50/p99 side by side;
+ * - the write route's cost: ROUTE_WRITES applications over HTTP (`POST /jobs/:id/applications`,
+ *   whose transaction enqueues the owner's notice), alternately as they are and with the queue's
+ *   `send` made a no-op (the route as it was before the queue), p50/p99 side by side.
  */
 const JOBS = Number(process.env.BENCH_QUEUE_JOBS ?? 2000);
 const WRITES = Number(process.env.BENCH_QUEUE_WRITES ?? 400);
+const ROUTE_WRITES = Number(process.env.BENCH_QUEUE_ROUTE_WRITES ?? 400);
+
+type Split = Record<'without' | 'with', { p50: number; p99: number }>;
+
+function split(ms: Record<'without' | 'with', number[]>): Split {
+  const at = (list: number[], q: number) => {
+    const sorted = [...list].sort((a, b) => a - b);
+    return Math.round(sorted[Math.floor(q * (sorted.length - 1))] * 100) / 100;
+  };
+  return {
+    without: { p50: at(ms.without, 0.5), p99: at(ms.without, 0.99) },
+    with: { p50: at(ms.with, 0.5), p99: at(ms.with, 0.99) },
+  };
+}
+
+/**
+ * Applications over HTTP, every other one with the notice's enqueue skipped: a verified employer
+ * with one spa and `count` jobs, one seeker applying to each. Removes what it made afterwards.
+ */
+async function applicationRoute(
+  app: NestExpressApplication,
+  db: DataSource,
+  queue: QueueService,
+  count: number,
+): Promise<Split> {
+  await app.listen(0, '127.0.0.1');
+  const base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  const post = async <T>(path: string, body: object, token?: string): Promise<T> => {
+    const res = await fetch(`${base}/api/v1${path}`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
+      body: JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as T;
+  };
+  type Account = { user: { id: number }; accessToken: string };
+  const stamp = Date.now();
+  const password = 'bench-queue-password-42';
+  const employer = await post<Account>('/auth/register', {
+    email: `bench-employer-${stamp}@example.test`,
+    password,
+    fullName: 'Bench Employer',
+    role: 'employer',
+  });
+  const seeker = await post<Account>('/auth/register', {
+    email: `bench-seeker-${stamp}@example.test`,
+    password,
+    fullName: 'Bench Seeker',
+  });
+  const users = [employer.user.id, seeker.user.id];
+  try {
+    await db.query('UPDATE users SET email_verified_at = now() WHERE id = $1', [employer.user.id]);
+    const [{ cityId, categoryId }] = await selectRows<{ cityId: number; categoryId: number }>(
+      db,
+      `SELECT (SELECT min(id) FROM cities) AS "cityId", (SELECT min(id) FROM job_categories) AS "categoryId"`,
+    );
+    const spa = await post<{ id: number }>(
+      '/spas',
+      { name: `Bench Spa ${stamp}`, cityId },
+      employer.accessToken,
+    );
+    const jobs: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const job = await post<{ id: number }>(
+        '/jobs',
+        {
+          spaId: spa.id,
+          categoryId,
+          title: `Bench Therapist ${i}`,
+          description: 'A job the queue benchmark posts, and removes afterwards.',
+        },
+        employer.accessToken,
+      );
+      jobs.push(job.id);
+    }
+    const send = queue.send.bind(queue);
+    const ms: Record<'without' | 'with', number[]> = { without: [], with: [] };
+    for (const [i, jobId] of jobs.entries()) {
+      const withSend = i % 2 === 1;
+      queue.send = withSend ? send : () => Promise.resolve('skipped');
+      const started = performance.now();
+      await post(`/jobs/${jobId}/applications`, { coverLetter: 'Hello' }, seeker.accessToken);
+      ms[withSend ? 'with' : 'without'].push(performance.now() - started);
+    }
+    queue.send = send;
+    return split(ms);
+  } finally {
+    await db.query('DELETE FROM applications WHERE applicant_id = $1', [seeker.user.id]);
+    await db.query('DELETE FROM jobs WHERE spa_id IN (SELECT id FROM spas WHERE owner_id = $1)', [
+      employer.user.id,
+    ]);
+    await db.query('DELETE FROM spas WHERE owner_id = $1', [employer.user.id]);
+    await db.query('DELETE FROM users WHERE id = ANY($1)', [users]);
+  }
+}
 const QUEUE = 'bench.noop';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const app = await NestFactory.createApplicationContext(AppModule.forRoot(config), {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
     logger: ['error', 'warn'],
   });
+  setupApp(app, config);
   const queue = app.get(QueueService);
   const db = app.get(DataSource);
   let completed = 0;
@@ -45,13 +151,7 @@ async function main(): Promise<void> {
       });
       ms[withSend ? 'with' : 'without'].push(performance.now() - started);
     }
-    const at = (list: number[], q: number) => {
-      const sorted = [...list].sort((a, b) => a - b);
-      return Math.round(sorted[Math.floor(q * (sorted.length - 1))] * 100) / 100;
-    };
-    const writes = Object.fromEntries(
-      Object.entries(ms).map(([k, v]) => [k, { p50: at(v, 0.5), p99: at(v, 0.99) }]),
-    );
+    const writes = split(ms);
     const extra = WRITES / 2;
     const deadline = Date.now() + 60_000;
     while (completed < extra && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
@@ -71,6 +171,7 @@ async function main(): Promise<void> {
     const until = Date.now() + 300_000;
     while (completed < JOBS && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
     const completedIn = (lastCompletedAt - started) / 1000;
+    const route = await applicationRoute(app, db, queue, ROUTE_WRITES);
     console.log(
       JSON.stringify({
         jobs: JOBS,
@@ -79,6 +180,8 @@ async function main(): Promise<void> {
         completedPerSecond: Math.round(completed / completedIn),
         writes,
         p99Ratio: Math.round((writes.with.p99 / writes.without.p99) * 100) / 100,
+        route,
+        routeP99Ratio: Math.round((route.with.p99 / route.without.p99) * 100) / 100,
       }),
     );
   } finally {

@@ -630,6 +630,9 @@ interface QueueResult {
   completedPerSecond: number;
   writes: Record<'without' | 'with', { p50: number; p99: number }>;
   p99Ratio: number;
+  /** POST /jobs/:id/applications over HTTP, with and without the notice's enqueue. */
+  route: Record<'without' | 'with', { p50: number; p99: number }>;
+  routeP99Ratio: number;
 }
 
 /**
@@ -650,6 +653,7 @@ function queue(dbEnv: NodeJS.ProcessEnv): QueueResult[] {
         SEED_DEMO_DATA: 'false',
         BENCH_QUEUE_JOBS: '500',
         BENCH_QUEUE_WRITES: '200',
+        BENCH_QUEUE_ROUTE_WRITES: '200',
       },
     ],
   ];
@@ -657,7 +661,16 @@ function queue(dbEnv: NodeJS.ProcessEnv): QueueResult[] {
     const r = spawnSync(process.execPath, [join(DIST, 'bench/queue.js')], {
       cwd: ROOT,
       encoding: 'utf8',
-      env: { ...env, LOG_LEVEL: 'WARNING', WORKERS_ENABLED: 'true', QUEUE_POLL_INTERVAL_MS: '500' },
+      env: {
+        ...env,
+        LOG_LEVEL: 'WARNING',
+        WORKERS_ENABLED: 'true',
+        QUEUE_POLL_INTERVAL_MS: '500',
+        RATE_LIMIT_ENABLED: 'false',
+        SECRET_KEY: randomBytes(32).toString('hex'),
+        UPLOAD_DIR: join(RESULTS, 'uploads'),
+        RESUME_DIR: join(RESULTS, 'resumes'),
+      },
     });
     const line = r.stdout.trim().split('\n').pop() ?? '';
     if (r.status !== 0 || !line.startsWith('{')) throw new Error(`queue bench failed: ${r.stderr}`);
@@ -666,7 +679,9 @@ function queue(dbEnv: NodeJS.ProcessEnv): QueueResult[] {
     log(
       `queue on ${database}: ${result.enqueuedPerSecond} jobs/s enqueued, ${result.completedPerSecond}/s completed ` +
         `(${result.completed}/${result.jobs}); one-row write p50/p99 ${result.writes.without.p50}/${result.writes.without.p99} ms ` +
-        `without a send, ${result.writes.with.p50}/${result.writes.with.p99} ms with (p99 × ${result.p99Ratio})`,
+        `without a send, ${result.writes.with.p50}/${result.writes.with.p99} ms with (p99 × ${result.p99Ratio}); ` +
+        `POST /jobs/:id/applications p50/p99 ${result.route.without.p50}/${result.route.without.p99} ms without ` +
+        `the enqueue, ${result.route.with.p50}/${result.route.with.p99} ms with (p99 × ${result.routeP99Ratio})`,
     );
   }
   return out;
