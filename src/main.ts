@@ -127,6 +127,9 @@ function welcome(logger: Logger, config: AppConfig): void {
       'Ready',
     );
   }
+  if (!config.mail.url) {
+    logger.log(`mails (no MAIL_URL): written to ${config.mail.outboxDir} as .eml files`, 'Ready');
+  }
 }
 
 let config: AppConfig;
