@@ -144,6 +144,27 @@ async function restart(d: Drill, run: ScenarioRun, i: AppInstance): Promise<void
   mark(run, `${name} in rotation`);
 }
 
+/**
+ * The shape of most scenarios: 2 s of load, then the fault (`breakIt`), `during` ms of load
+ * with it, the repair, and `after` ms more while the system recovers.
+ */
+async function fault(
+  d: Drill,
+  run: ScenarioRun,
+  breakIt: () => unknown,
+  during: number,
+  repair: () => unknown,
+  after = 3000,
+): Promise<void> {
+  await hold(d, run, 2000);
+  run.faultStart = Date.now();
+  await breakIt();
+  await hold(d, run, during);
+  await repair();
+  run.faultEnd = Date.now();
+  await hold(d, run, after);
+}
+
 async function scenario(d: Drill, name: string, run: ScenarioRun): Promise<void> {
   const { topo, load } = d;
   switch (name) {
@@ -151,50 +172,49 @@ async function scenario(d: Drill, name: string, run: ScenarioRun): Promise<void>
       await hold(d, run, 5000);
       return;
     case 'redis-kill':
-      await hold(d, run, 2000);
-      run.faultStart = Date.now();
-      await topo.redis.kill();
-      await hold(d, run, 4000);
-      await topo.redis.start();
-      run.faultEnd = Date.now();
-      await hold(d, run, 3000);
-      return;
+      return fault(
+        d,
+        run,
+        () => topo.redis.kill(),
+        4000,
+        () => topo.redis.start(),
+      );
     case 'redis-stall':
-      await hold(d, run, 2000);
-      run.faultStart = Date.now();
-      topo.redis.pause();
-      await hold(d, run, 5000);
-      topo.redis.resume();
-      run.faultEnd = Date.now();
-      await hold(d, run, 3000);
-      return;
+      return fault(
+        d,
+        run,
+        () => topo.redis.pause(),
+        5000,
+        () => topo.redis.resume(),
+      );
     case 'replica-stop':
-      await hold(d, run, 2000);
-      run.faultStart = Date.now();
-      await topo.pg.stopReplica();
-      await hold(d, run, 4000);
-      await topo.pg.startReplica();
-      run.faultEnd = Date.now();
-      await hold(d, run, 3000);
-      return;
+      return fault(
+        d,
+        run,
+        () => topo.pg.stopReplica(),
+        4000,
+        () => topo.pg.startReplica(),
+      );
     case 'primary-stop':
-      await hold(d, run, 2000);
       run.primaryOutage = true;
-      run.faultStart = Date.now();
-      await topo.pg.stopPrimary();
-      await hold(d, run, 10_000);
-      await topo.pg.startPrimary();
-      run.faultEnd = Date.now();
-      await hold(d, run, 5000);
-      return;
+      return fault(
+        d,
+        run,
+        () => topo.pg.stopPrimary(),
+        10_000,
+        () => topo.pg.startPrimary(),
+        5000,
+      );
     case 'sigterm-nginx':
       run.graceful = true;
-      await hold(d, run, 2000);
-      run.faultStart = Date.now();
-      await restart(d, run, topo.a);
-      run.faultEnd = Date.now();
-      await hold(d, run, 2000);
-      return;
+      return fault(
+        d,
+        run,
+        () => restart(d, run, topo.a),
+        0,
+        () => undefined,
+        2000,
+      );
     case 'rolling':
       run.graceful = true;
       run.rolling = true;

@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, write, writeSync } from 'node:fs';
+import { mkdirSync, openSync, write, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /** Every open destination, for the last flush when the process exits. */
@@ -62,12 +62,6 @@ export class LineDestination {
         // nowhere left to report it
       }
     }
-  }
-
-  close(): void {
-    this.flushSync();
-    open.delete(this);
-    if (this.fd > 2) closeSync(this.fd);
   }
 
   private schedule(): void {

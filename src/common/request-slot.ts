@@ -14,12 +14,11 @@ export interface RequestSlot<T> {
 
 const SLOTS = Symbol('spajobs request slots');
 type Carrier = { [SLOTS]?: unknown[] };
-/** The slots' names, by index (for a debugger). */
-export const SLOT_NAMES: string[] = [];
+let slots = 0;
 
-/** A slot; `has` is true once a value other than undefined was set. */
-export function requestSlot<T>(name: string): RequestSlot<T> {
-  const index = SLOT_NAMES.push(name) - 1;
+/** A slot (`_name` documents it at the call site); `has` is true once a value other than undefined was set. */
+export function requestSlot<T>(_name: string): RequestSlot<T> {
+  const index = slots++;
   return {
     get: (req) => (req as Carrier)[SLOTS]?.[index] as T | undefined,
     has: (req) => (req as Carrier)[SLOTS]?.[index] !== undefined,

@@ -12,8 +12,6 @@ import { MemoryThrottlerStorage, toRecord } from './memory-throttler.storage.js'
 /** The named limits (minute, hour, login): a client holds at most one window of each. */
 export const LIMITS_PER_CLIENT = 3;
 
-const noop = () => undefined;
-
 /** One counted hit: a window key, its client, its length (ms) and its limit. */
 export interface Hit {
   key: string;
@@ -128,7 +126,7 @@ export class ResilientThrottlerStorage implements ThrottlerStorage, OnApplicatio
       if (tags.length > 0) versions = out.slice(2 * hits.length) as Array<string | null>;
     } else {
       const [counted, read] = await Promise.allSettled([
-        this.run(keys, this.argsOf([{ keys, hits, versions: 0, done: noop }])),
+        this.run(keys, this.argsOf([{ hits, versions: 0 }])),
         tags.length > 0 ? this.redis.bounded(this.redis.client!.mGet(versionKeys)) : undefined,
       ]);
       if (read.status === 'fulfilled') versions = read.value;
@@ -176,7 +174,7 @@ export class ResilientThrottlerStorage implements ThrottlerStorage, OnApplicatio
   }
 
   /** The script's ARGV for a batch: how many requests, then per request its sizes and ttls. */
-  private argsOf(batch: Pending[]): string[] {
+  private argsOf(batch: Array<Pick<Pending, 'hits' | 'versions'>>): string[] {
     const args = [String(batch.length)];
     for (const p of batch) {
       args.push(String(p.hits.length), String(p.versions));
