@@ -13,6 +13,7 @@ import { AccountTokens1795740000007 } from '../../migrations/1795740000007-Accou
 import { JobLifecycle1795740000008 } from '../../migrations/1795740000008-JobLifecycle.js';
 import { SavedSearches1795740000009 } from '../../migrations/1795740000009-SavedSearches.js';
 import { DataExports1795740000010 } from '../../migrations/1795740000010-DataExports.js';
+import { QueueOutbox1795740000011 } from '../../migrations/1795740000011-QueueOutbox.js';
 import type { DatabaseConfig } from '../config/app-config.js';
 import { EmbeddedPostgres } from './embedded-postgres.js';
 import { ENTITIES } from './entities.js';
@@ -30,6 +31,7 @@ export const MIGRATIONS = [
   JobLifecycle1795740000008,
   SavedSearches1795740000009,
   DataExports1795740000010,
+  QueueOutbox1795740000011,
 ];
 
 /** Idle connections above DB_POOL_SIZE are closed after this long (the seed's overflow). */

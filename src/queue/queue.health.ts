@@ -32,12 +32,14 @@ export class QueueHealthIndicator {
     try {
       [counts] = await selectRows<QueueCounts>(
         this.dataSource,
-        `SELECT count(*) FILTER (WHERE name <> $1 AND state IN ('created', 'retry'))::int AS "waiting",
+        `WITH outbox AS (SELECT count(*) AS n, min(created_at) AS oldest FROM queue_outbox)
+         SELECT (count(*) FILTER (WHERE name <> $1 AND state IN ('created', 'retry'))
+                  + (SELECT n FROM outbox))::int AS "waiting",
                 count(*) FILTER (WHERE state = 'active')::int AS "running",
                 count(*) FILTER (WHERE name = $1)::int AS "deadLettered",
-                coalesce(extract(epoch FROM now() - min(start_after) FILTER (
-                  WHERE name <> $1 AND state IN ('created', 'retry') AND start_after <= now())), 0)::int
-                  AS "oldestReadySeconds"
+                coalesce(extract(epoch FROM now() - least(min(start_after) FILTER (
+                  WHERE name <> $1 AND state IN ('created', 'retry') AND start_after <= now()),
+                  (SELECT oldest FROM outbox))), 0)::int AS "oldestReadySeconds"
            FROM ${QUEUE_SCHEMA}.job
           WHERE state IN ('created', 'retry', 'active')`,
         [DEAD_LETTER_QUEUE],

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   Inject,
   Injectable,
@@ -6,12 +7,12 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { PgBoss, type Job, type JobResult, type Queue } from 'pg-boss';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource, type EntityManager, type EntitySubscriberInterface } from 'typeorm';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { selectRows } from '../database/sql.js';
 import { QUEUE_POOL_SIZE } from './queue.constants.js';
-import { inTransaction } from './queue-db.js';
+import { bossDb, inTransaction } from './queue-db.js';
 import { QueueMetrics } from './queue.metrics.js';
 
 /** Where every queue's jobs go after their last failed attempt (listed and retried by admins). */
@@ -21,6 +22,15 @@ export const QUEUE_SCHEMA = 'pgboss';
 const JOB_EXPIRE_SECONDS = 120;
 /** Dead-lettered jobs wait this long for an admin before pg-boss deletes them. */
 const DEAD_LETTER_RETENTION_SECONDS = 90 * 86_400;
+/** Outbox rows relayed into pg-boss per transaction. */
+const RELAY_BATCH = 500;
+/**
+ * Every process also looks for outbox rows this often: rows whose sender stopped between its
+ * commit and its relay, or that another process's relay left after a failure.
+ */
+const RELAY_SWEEP_MS = 1000;
+/** Marks a query runner whose transaction sent a job: its commit wakes the relay. */
+const SENT = 'spajobs.queue.sent';
 
 type QueueOptions = Omit<Queue, 'name' | 'policy' | 'partition'>;
 
@@ -28,15 +38,22 @@ type QueueOptions = Omit<Queue, 'name' | 'policy' | 'partition'>;
 export type JobHandler<T> = (data: T, job: { id: string; retryCount: number }) => Promise<void>;
 
 /**
- * The durable queue: pg-boss on the app's database (PGlite or PostgreSQL), so a job is a row
- * written in the transaction of the write that causes it. Every process can send; with
- * WORKERS_ENABLED it also runs the handlers and pg-boss's maintenance.
+ * The durable queue: pg-boss on the app's database (PGlite or PostgreSQL). A job is sent as a
+ * plain `queue_outbox` row in the transaction of the write that causes it (pg-boss's own insert
+ * cost a write ~1–2 ms more: see bench/README.md), and relayed into pg-boss as soon as that
+ * transaction commits, by a transaction that deletes the rows and inserts their jobs together.
+ * Every process sends and relays; with WORKERS_ENABLED it also runs the handlers and pg-boss's
+ * maintenance.
  */
 @Injectable()
 export class QueueService implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger(QueueService.name);
   private readonly boss: PgBoss;
   private started?: Promise<void>;
+  /** The relay running now, and whether a commit asked for one more pass meanwhile. */
+  private relaying?: Promise<void>;
+  private relayAgain = false;
+  private sweep?: NodeJS.Timeout;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -68,7 +85,22 @@ export class QueueService implements OnModuleInit, BeforeApplicationShutdown {
   async onModuleInit(): Promise<void> {
     await this.ready();
     this.metrics.depthReader = () => this.depth();
+    this.dataSource.subscribers.push(this.relayOnCommit);
+    this.sweep = setInterval(() => void this.relay(), RELAY_SWEEP_MS).unref();
+    await this.relay();
   }
+
+  /** Wakes the relay when a transaction that sent a job has committed (not at a savepoint). */
+  private readonly relayOnCommit: EntitySubscriberInterface = {
+    afterTransactionCommit: ({ queryRunner }) => {
+      if (queryRunner.isTransactionActive || !queryRunner.data[SENT]) return;
+      queryRunner.data[SENT] = false;
+      void this.relay();
+    },
+    afterTransactionRollback: ({ queryRunner }) => {
+      if (!queryRunner.isTransactionActive) queryRunner.data[SENT] = false;
+    },
+  };
 
   /** Starts pg-boss once (installing or upgrading its schema under its own advisory lock). */
   private ready(): Promise<void> {
@@ -124,10 +156,66 @@ export class QueueService implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   /** Enqueues a job in the caller's transaction: it exists only if that transaction commits. */
+  /**
+   * Enqueues a job in the caller's transaction: it exists only if that transaction commits.
+   * Returns the id the job has in pg-boss once relayed.
+   */
   async send(manager: EntityManager, name: string, data: object): Promise<string> {
-    const id = await this.boss.send(name, data, { db: inTransaction(manager) });
-    if (!id) throw new Error(`queue ${name}: the job was not created`);
+    const runner = inTransaction(manager);
+    const id = randomUUID();
+    await runner.query('INSERT INTO queue_outbox (job_id, name, data) VALUES ($1, $2, $3)', [
+      id,
+      name,
+      data,
+    ]);
+    runner.data[SENT] = true;
     return id;
+  }
+
+  /**
+   * Moves committed outbox rows into pg-boss until none is left. One pass at a time per process
+   * (a commit meanwhile asks for one more); several processes share the rows (SKIP LOCKED). A
+   * failed pass leaves its rows in the outbox for the next one.
+   */
+  relay(): Promise<void> {
+    if (this.relaying) {
+      this.relayAgain = true;
+      return this.relaying;
+    }
+    this.relaying = (async () => {
+      try {
+        await this.ready();
+        do {
+          this.relayAgain = false;
+          while ((await this.relayBatch()) === RELAY_BATCH);
+        } while (this.relayAgain);
+      } catch (err) {
+        this.logger.warn(`queue: relay failed, retried: ${(err as Error).message}`);
+      } finally {
+        this.relaying = undefined;
+      }
+    })();
+    return this.relaying;
+  }
+
+  private relayBatch(): Promise<number> {
+    return this.dataSource.transaction(async (manager) => {
+      const rows = await selectRows<{ id: string; name: string; data: object }>(
+        manager,
+        `DELETE FROM queue_outbox
+          WHERE id IN (SELECT id FROM queue_outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+          RETURNING job_id AS id, name, data`,
+        [RELAY_BATCH],
+      );
+      const byQueue = new Map<string, { id: string; data: object }[]>();
+      for (const { name, id, data } of rows) {
+        const jobs = byQueue.get(name) ?? byQueue.set(name, []).get(name)!;
+        jobs.push({ id, data });
+      }
+      const db = bossDb(inTransaction(manager));
+      for (const [name, jobs] of byQueue) await this.boss.insert(name, jobs, { db });
+      return rows.length;
+    });
   }
 
   /** Moves dead-lettered jobs back to the queue they failed on; returns how many moved. */
@@ -135,19 +223,29 @@ export class QueueService implements OnModuleInit, BeforeApplicationShutdown {
     return this.boss.redrive(DEAD_LETTER_QUEUE, { ids });
   }
 
-  /** Jobs per queue that wait, run or are dead-lettered (the DLQ's jobs wait in `created`). */
+  /**
+   * Jobs per queue that wait, run or are dead-lettered (the DLQ's jobs wait in `created`; so do
+   * the outbox's rows not relayed yet).
+   */
   async depth(): Promise<{ queue: string; state: string; count: number }[]> {
     return selectRows(
       this.dataSource,
-      `SELECT name AS queue, state::text AS state, count(*)::int AS count
-         FROM ${QUEUE_SCHEMA}.job
-        WHERE state IN ('created', 'retry', 'active')
-        GROUP BY name, state`,
+      `SELECT queue, state, sum(n)::int AS count FROM (
+         SELECT name AS queue, state::text AS state, count(*) AS n
+           FROM ${QUEUE_SCHEMA}.job
+          WHERE state IN ('created', 'retry', 'active')
+          GROUP BY name, state
+         UNION ALL
+         SELECT name, 'created', count(*) FROM queue_outbox GROUP BY name
+       ) AS d
+       GROUP BY queue, state`,
     );
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    clearInterval(this.sweep);
     if (!this.started) return;
+    await this.relay();
     // running handlers finish (or are retried by another worker after JOB_EXPIRE_SECONDS)
     await this.started.catch(() => undefined);
     await this.boss.stop({ graceful: true, timeout: 10_000, close: true });

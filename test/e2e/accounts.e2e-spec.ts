@@ -13,6 +13,7 @@ import {
 } from '../support/factories.js';
 import { TestSmtpServer, type ReceivedMail } from '../support/smtp.js';
 import { waitFor } from '../support/wait.js';
+import { ALL_JOBS } from '../support/queue.js';
 import { ACCOUNT_MAIL } from '../../src/accounts/account-mails.js';
 import { QueueService } from '../../src/queue/queue.service.js';
 
@@ -112,7 +113,7 @@ describe('e-mail verification', () => {
     expect(row.token_hash).toMatch(/^[0-9a-f]{64}$/);
     expect(row.token_hash).not.toContain(token);
     const jobs: Array<{ data: string }> = await t.db.query(
-      `SELECT data::text AS data FROM pgboss.job WHERE name = 'mail.account'`,
+      `SELECT data::text AS data FROM ${ALL_JOBS} WHERE name = 'mail.account'`,
     );
     expect(jobs.length).toBeGreaterThan(0);
     for (const job of jobs) expect(job.data).not.toContain(token);
@@ -250,7 +251,7 @@ describe('password reset', () => {
     await new Promise((r) => setTimeout(r, 1500));
     expect(smtp.received.filter((m) => m.to.includes(nobody))).toEqual([]);
     const queued: Array<{ data: string }> = await t.db.query(
-      `SELECT data::text AS data FROM pgboss.job WHERE name = 'mail.account'`,
+      `SELECT data::text AS data FROM ${ALL_JOBS} WHERE name = 'mail.account'`,
     );
     for (const job of queued) expect(job.data).not.toContain(nobody);
   });

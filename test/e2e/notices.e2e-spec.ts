@@ -12,6 +12,7 @@ import { createTestApp, type TestApp } from '../support/create-test-app.js';
 import { applyTo, createJob, createSpa, createUser, type TestUser } from '../support/factories.js';
 import { TestSmtpServer, type ReceivedMail } from '../support/smtp.js';
 import { waitFor } from '../support/wait.js';
+import { ALL_JOBS } from '../support/queue.js';
 
 /**
  * The notices of issue 10 item 4, delivered to a real SMTP server: the applicant hears of each
@@ -156,7 +157,7 @@ describe('notices', () => {
       .send({ status: 'hired' })
       .expect(409);
     const jobs = await t.db.query(
-      `SELECT 1 FROM pgboss.job WHERE name = $1 AND data->>'applicationId' = $2`,
+      `SELECT 1 FROM ${ALL_JOBS} WHERE name = $1 AND data->>'applicationId' = $2`,
       [APPLICATION_STATUS_CHANGED, String(application.id)],
     );
     expect(jobs).toEqual([]);

@@ -15,6 +15,7 @@ import {
 import { storedFiles } from '../support/files.js';
 import { TestSmtpServer } from '../support/smtp.js';
 import { waitFor } from '../support/wait.js';
+import { ALL_JOBS } from '../support/queue.js';
 
 /**
  * Data rights, on the embedded database and on PostgreSQL alike: the export is prepared by the
@@ -169,7 +170,7 @@ describe('data rights', () => {
       const exportId = first.body.exportId as number;
       // the request and its job were written together
       const [queued] = await t.db.query(
-        `SELECT count(*)::int AS n FROM pgboss.job WHERE name = $1 AND (data->>'exportId')::int = $2`,
+        `SELECT count(*)::int AS n FROM ${ALL_JOBS} WHERE name = $1 AND (data->>'exportId')::int = $2`,
         [PREPARE_EXPORT, exportId],
       );
       expect(queued.n).toBe(1);
@@ -364,7 +365,7 @@ describe('data rights', () => {
       );
       expect(rows).toEqual([{ n: 1 }]);
       const [queued] = await t.db.query(
-        `SELECT count(*)::int AS n FROM pgboss.job WHERE name = $1 AND (data->>'exportId')::int = $2`,
+        `SELECT count(*)::int AS n FROM ${ALL_JOBS} WHERE name = $1 AND (data->>'exportId')::int = $2`,
         [PREPARE_EXPORT, [...ids][0]],
       );
       expect(queued.n).toBe(1);

@@ -9,6 +9,7 @@ import {
   APPLICATION_RECEIVED,
   ApplicationReceivedNotice,
 } from '../../src/notices/application-received.notice.js';
+import { QueueService } from '../../src/queue/queue.service.js';
 
 /**
  * The durable queue and the mail it sends, on the embedded database and on PostgreSQL alike: a
@@ -133,21 +134,81 @@ describe('queue and mail over SMTP', () => {
         );
         applicationId = row.id as number;
         queueJobId = await notices.enqueue(tx, applicationId);
-        // inside the transaction the job exists...
-        expect(await tx.query(`SELECT 1 FROM pgboss.job WHERE id = $1`, [queueJobId])).toHaveLength(
-          1,
-        );
+        // inside the transaction the job exists (in the outbox)...
+        expect(
+          await tx.query(`SELECT 1 FROM queue_outbox WHERE job_id = $1`, [queueJobId]),
+        ).toHaveLength(1);
         throw new Error('the write fails after the enqueue');
       }),
     ).rejects.toThrow('the write fails after the enqueue');
 
-    // ...and after the rollback neither it nor the application does
+    // ...and after the rollback neither it nor the application does, anywhere
     expect(await t.db.query(`SELECT 1 FROM applications WHERE id = $1`, [applicationId])).toEqual(
+      [],
+    );
+    await t.app.get(QueueService).relay();
+    expect(await t.db.query(`SELECT 1 FROM queue_outbox WHERE job_id = $1`, [queueJobId])).toEqual(
       [],
     );
     expect(await t.db.query(`SELECT 1 FROM pgboss.job WHERE id = $1`, [queueJobId])).toEqual([]);
     await new Promise((r) => setTimeout(r, 2000));
     expect(smtp.withMessageId(messageIdOf(applicationId))).toEqual([]);
+  });
+
+  it('a committed send becomes exactly one pg-boss job with the id it returned, relayed at the commit', async () => {
+    const { jobs } = await cast(t);
+    const notices = t.app.get(ApplicationReceivedNotice);
+    const queue = t.app.get(QueueService);
+    const inPgBoss = async (id: string) =>
+      (await t.db.query(`SELECT 1 FROM pgboss.job WHERE id = $1`, [id])).length === 1;
+    // five times within 250 ms of the commit: the commit wakes the relay (the sweep, once a
+    // second, would be that quick five times running once in a thousand)
+    const sent: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const seeker = await createUser(t, 'job_seeker');
+      const id = await t.db.transaction(async (tx) => {
+        const [row] = await tx.query(
+          `INSERT INTO applications (job_id, applicant_id) VALUES ($1, $2) RETURNING id`,
+          [jobs[0].id, seeker.id],
+        );
+        return notices.enqueue(tx, row.id as number);
+      });
+      expect(await waitFor(() => inPgBoss(id), 250, 5)).toBe(true);
+      sent.push(id);
+    }
+    // relaying again (another process, a sweep) makes no second job
+    await Promise.all([queue.relay(), queue.relay()]);
+    expect(await t.db.query(`SELECT 1 FROM queue_outbox WHERE job_id = ANY($1)`, [sent])).toEqual(
+      [],
+    );
+    const [{ n }] = await t.db.query(
+      `SELECT count(*)::int AS n FROM pgboss.job
+        WHERE name = $1 AND data->>'applicationId' IN (
+          SELECT data->>'applicationId' FROM pgboss.job WHERE id = ANY($2))`,
+      [APPLICATION_RECEIVED, sent],
+    );
+    expect(n).toBe(5);
+  });
+
+  it('relays a row its sender left in the outbox (stopped between commit and relay) within the sweep', async () => {
+    const { jobs } = await cast(t);
+    const seeker = await createUser(t, 'job_seeker');
+    const application = await applyTo(t, seeker, jobs[0].id);
+    const id = randomUUID();
+    // as a process that died right after its commit leaves it: no commit of this process wakes a relay
+    await t.db.query(`INSERT INTO queue_outbox (job_id, name, data) VALUES ($1, $2, $3)`, [
+      id,
+      APPLICATION_RECEIVED,
+      { applicationId: application.id },
+    ]);
+    expect(
+      await waitFor(
+        async () => (await t.db.query(`SELECT 1 FROM pgboss.job WHERE id = $1`, [id])).length === 1,
+        3000,
+        20,
+      ),
+    ).toBe(true);
+    expect(await t.db.query(`SELECT 1 FROM queue_outbox WHERE job_id = $1`, [id])).toEqual([]);
   });
 
   it('refuses to enqueue outside a transaction (the job would commit on its own)', async () => {

@@ -3,6 +3,7 @@ import { createTestApp, type TestApp } from '../support/create-test-app.js';
 import { city, createJob, createSpa, createUser, type TestUser } from '../support/factories.js';
 import { TestSmtpServer, type ReceivedMail } from '../support/smtp.js';
 import { waitFor } from '../support/wait.js';
+import { ALL_JOBS } from '../support/queue.js';
 import { signLinkToken } from '../../src/mail/signed-link.js';
 import { DIGEST_MAIL, INSTANT_ALERT } from '../../src/saved-searches/alert-queues.js';
 import { AlertScanService } from '../../src/saved-searches/alert-scan.service.js';
@@ -98,8 +99,8 @@ function digest() {
 async function settled(app = t): Promise<void> {
   const idle = await waitFor(async () => {
     const [{ n }] = await app.db.query(
-      `SELECT count(*)::int AS n FROM pgboss.job
-        WHERE name = ANY($1) AND state IN ('created', 'retry', 'active')`,
+      `SELECT count(*)::int AS n FROM ${ALL_JOBS}
+        WHERE name = ANY($1) AND state IN ('outbox', 'created', 'retry', 'active')`,
       [[INSTANT_ALERT, DIGEST_MAIL]],
     );
     return n === 0;
