@@ -1,7 +1,10 @@
 import { mkdtempSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { HttpCacheInterceptor } from '../../src/cache/http-cache.interceptor.js';
 import { createTestApp, type TestApp } from '../support/create-test-app.js';
 import { waitFor } from '../support/wait.js';
@@ -162,6 +165,45 @@ describe('cache hits answered in front of Express', () => {
     expect(front.headers['access-control-allow-origin']).toBe('https://spa.example');
     const stranger = await t.http.get(path).set('Origin', 'https://evil.example').expect(200);
     expect(stranger.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('keeps nothing of the request that taught it a URL, nor of a hit, once they are answered', async () => {
+    // a learned URL lives as long as the process: whatever it holds of its first request (the
+    // limiter's closure once held that request's whole execution context) is held as long
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const server = t.app.getHttpServer();
+    let seen = 0;
+    const collected = new Set<number>();
+    // (a WeakRef's deref would keep its object alive for the rest of the job)
+    const gone = new FinalizationRegistry<number>((i) => collected.add(i));
+    const track = (req: IncomingMessage) => gone.register(req, seen++);
+    server.prependListener('request', track);
+    try {
+      const path = '/api/v1/cities?limit=4';
+      expect((await t.http.get(path).expect(200)).headers['x-cache']).toBe('MISS');
+      expect((await t.http.get(path).expect(200)).headers['x-cache']).toBe('HIT');
+      expect(intercepted).toBe(1);
+    } finally {
+      server.removeListener('request', track);
+    }
+    expect(seen).toBe(2);
+    // pino.multistream keeps the last object it logged (the Nest path's line: its request):
+    // another line replaces it
+    await t.http.get('/api/v1/no-such-route').expect(404);
+    // and the spy above records the arguments (the execution context) of every call
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- only its record is cleared
+    vi.mocked(HttpCacheInterceptor.prototype.intercept).mockClear();
+    await waitFor(
+      async () => {
+        gc();
+        await new Promise((r) => setTimeout(r, 10));
+        return collected.size === 2;
+      },
+      5000,
+      50,
+    );
+    expect([...collected].sort()).toEqual([0, 1]);
   });
 
   it('leaves bodies and other spellings to Express', async () => {
