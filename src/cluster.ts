@@ -82,6 +82,25 @@ class MetricsGatherer {
   }
 }
 
+/** V8 flags that set the old generation's limit: the operator's own wins over the default. */
+const HEAP_LIMIT_FLAG = /(^|\s)--max[-_](old[-_]space|heap)[-_]size\b/;
+
+/**
+ * The Node flags a worker runs with: the primary's (cluster's default), plus
+ * `--max-old-space-size` (WORKER_MAX_OLD_SPACE_MB) unless that is 0 or the primary was started
+ * with a heap limit of its own (on its command line or in NODE_OPTIONS).
+ */
+export function workerExecArgv(
+  execArgv: readonly string[],
+  nodeOptions: string | undefined,
+  maxOldSpaceMb: number,
+): string[] {
+  const own = [...execArgv, nodeOptions ?? ''].some((arg) => HEAP_LIMIT_FLAG.test(arg));
+  return own || maxOldSpaceMb === 0
+    ? [...execArgv]
+    : [...execArgv, `--max-old-space-size=${maxOldSpaceMb}`];
+}
+
 /**
  * The cluster primary (WEB_CONCURRENCY > 1): forks the workers, which share the port, restarts
  * any that dies, relays cache invalidations between them when there is no Redis, gathers every
@@ -116,6 +135,13 @@ export async function runPrimary(config: AppConfig): Promise<void> {
   }
 
   let stopping = false;
+  cluster.setupPrimary({
+    execArgv: workerExecArgv(
+      process.execArgv,
+      process.env.NODE_OPTIONS,
+      config.workerMaxOldSpaceMb,
+    ),
+  });
   const fork = (): Worker => cluster.fork(env);
   const metrics = new MetricsGatherer();
   cluster.on('message', (from, message: { type?: string }) => {

@@ -26,6 +26,12 @@ describe('loadConfig', () => {
     expect(c.redis.enabled).toBe(false);
     expect(c.log.level).toBe('info');
     expect(c.webConcurrency).toBe(1);
+    expect(c.workerMaxOldSpaceMb).toBe(512);
+  });
+
+  it('takes WORKER_MAX_OLD_SPACE_MB as 0 (V8 decides) or a limit of 256 MB and up', () => {
+    expect(loadConfig({ WORKER_MAX_OLD_SPACE_MB: '0' }).workerMaxOldSpaceMb).toBe(0);
+    expect(loadConfig({ WORKER_MAX_OLD_SPACE_MB: '1024' }).workerMaxOldSpaceMb).toBe(1024);
   });
 
   it.each([
@@ -41,6 +47,8 @@ describe('loadConfig', () => {
     ['REDIS_URL', 'http://redis'],
     ['MAX_UPLOAD_MB', '-1'],
     ['WEB_CONCURRENCY', '0'],
+    ['WORKER_MAX_OLD_SPACE_MB', '128'],
+    ['WORKER_MAX_OLD_SPACE_MB', 'lots'],
     ['SECRET_KEY', 'short'],
   ])('refuses %s=%s naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`\\b${name}\\b`));

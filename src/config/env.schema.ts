@@ -9,6 +9,7 @@ import {
   MaxLength,
   Min,
   MinLength,
+  ValidateIf,
   validateSync,
   type ValidationError,
 } from 'class-validator';
@@ -235,6 +236,13 @@ export class EnvironmentVariables {
   LOG_FILE?: string;
 
   @toInt() @IsInt() @Min(1) @Max(64) WEB_CONCURRENCY = 1;
+  /** Each cluster worker's `--max-old-space-size` (0: V8's own, from the machine's memory). */
+  @toInt()
+  @IsInt()
+  @ValidateIf((env: EnvironmentVariables) => env.WORKER_MAX_OLD_SPACE_MB !== 0)
+  @Min(256)
+  @Max(65_536)
+  WORKER_MAX_OLD_SPACE_MB = 512;
 
   @IsString() @MinLength(1) UPLOAD_DIR = './uploads';
   @IsString() @MinLength(1) RESUME_DIR = './data/resumes';
