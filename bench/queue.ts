@@ -133,6 +133,8 @@ async function main(): Promise<void> {
     logger: ['error', 'warn'],
   });
   setupApp(app, config);
+  // the modules' init hooks (the queue's relay among them) run before anything is sent
+  await app.init();
   const queue = app.get(QueueService);
   const db = app.get(DataSource);
   let completed = 0;
