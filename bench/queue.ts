@@ -14,8 +14,9 @@ import { QueueService } from '../src/queue/queue.service.js';
  * - throughput: JOBS jobs, each sent in a transaction of its own, 10 transactions at a time;
  *   then how fast this process's workers complete them (a handler that does nothing, so the
  *   figure is the queue's own cost);
- * - the write's cost: WRITES transactions inserting one row, alternately with and without a
- *   `send` in them, and their p50/p99 side by side;
+ * - the write's cost: WRITES transactions inserting one row, in alternating blocks of
+ *   ROUTE_BLOCK with and without a `send` in them (a send's relay then slows its own side), and
+ *   their p50/p99 side by side;
  * - the write route's cost: ROUTE_WRITES applications over HTTP (`POST /jobs/:id/applications`,
  *   whose transaction enqueues the owner's notice), in alternating blocks of ROUTE_BLOCK as they
  *   are and with the queue's `send` made a no-op (the route as it was before the queue), p50/p99
@@ -24,6 +25,7 @@ import { QueueService } from '../src/queue/queue.service.js';
 const JOBS = Number(process.env.BENCH_QUEUE_JOBS ?? 2000);
 const WRITES = Number(process.env.BENCH_QUEUE_WRITES ?? 1000);
 const ROUTE_WRITES = Number(process.env.BENCH_QUEUE_ROUTE_WRITES ?? 1000);
+/** Samples per block of one side (see above). */
 const ROUTE_BLOCK = 25;
 
 type Split = Record<'without' | 'with', { p50: number; p99: number }>;
@@ -149,7 +151,7 @@ async function main(): Promise<void> {
     // the write's cost, first (nothing else queued meanwhile)
     const ms: Record<'without' | 'with', number[]> = { without: [], with: [] };
     for (let i = 0; i < WRITES; i++) {
-      const withSend = i % 2 === 1;
+      const withSend = Math.floor(i / ROUTE_BLOCK) % 2 === 1;
       const started = performance.now();
       await db.transaction(async (m) => {
         await m.query('INSERT INTO bench_writes (note) VALUES ($1)', [`w${i}`]);

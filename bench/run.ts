@@ -652,8 +652,8 @@ function queue(dbEnv: NodeJS.ProcessEnv): QueueResult[] {
         DATA_DIR: join(RESULTS, `queue-embedded-${Date.now()}`),
         SEED_DEMO_DATA: 'false',
         BENCH_QUEUE_JOBS: '500',
-        BENCH_QUEUE_WRITES: '200',
-        BENCH_QUEUE_ROUTE_WRITES: '200',
+        BENCH_QUEUE_WRITES: '600',
+        BENCH_QUEUE_ROUTE_WRITES: '600',
       },
     ],
   ];
