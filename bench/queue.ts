@@ -21,6 +21,8 @@ import { QueueService } from '../src/queue/queue.service.js';
  *   whose transaction enqueues the owner's notice), in alternating blocks of ROUTE_BLOCK as they
  *   are and with the queue's `send` made a no-op (the route as it was before the queue), p50/p99
  *   side by side.
+ * With BENCH_QUEUE_ROUTE_ONLY=true only the route is measured (run with WORKERS_ENABLED=false:
+ * the enqueue's cost alone, the handlers elsewhere).
  */
 const JOBS = Number(process.env.BENCH_QUEUE_JOBS ?? 2000);
 const WRITES = Number(process.env.BENCH_QUEUE_WRITES ?? 1000);
@@ -40,6 +42,9 @@ function split(ms: Record<'without' | 'with', number[]>): Split {
     with: { p50: at(ms.with, 0.5), p99: at(ms.with, 0.99) },
   };
 }
+
+/** The p99 with the send over the p99 without. */
+const ratio = (s: Split) => Math.round((s.with.p99 / s.without.p99) * 100) / 100;
 
 /**
  * Applications over HTTP, in alternating blocks with the notice's enqueue skipped: a verified employer
@@ -146,6 +151,15 @@ async function main(): Promise<void> {
     lastCompletedAt = performance.now();
     return Promise.resolve();
   });
+  if (process.env.BENCH_QUEUE_ROUTE_ONLY === 'true') {
+    try {
+      const route = await applicationRoute(app, db, queue, ROUTE_WRITES);
+      console.log(JSON.stringify({ route, routeP99Ratio: ratio(route) }));
+    } finally {
+      await app.close();
+    }
+    return;
+  }
   await db.query('CREATE TABLE IF NOT EXISTS bench_writes (id serial PRIMARY KEY, note text)');
   try {
     // the write's cost, first (nothing else queued meanwhile)
@@ -187,9 +201,9 @@ async function main(): Promise<void> {
         completed,
         completedPerSecond: Math.round(completed / completedIn),
         writes,
-        p99Ratio: Math.round((writes.with.p99 / writes.without.p99) * 100) / 100,
+        p99Ratio: ratio(writes),
         route,
-        routeP99Ratio: Math.round((route.with.p99 / route.without.p99) * 100) / 100,
+        routeP99Ratio: ratio(route),
       }),
     );
   } finally {

@@ -633,12 +633,16 @@ interface QueueResult {
   /** POST /jobs/:id/applications over HTTP, with and without the notice's enqueue. */
   route: Record<'without' | 'with', { p50: number; p99: number }>;
   routeP99Ratio: number;
+  /** The same with WORKERS_ENABLED=false (the handlers in other processes): the enqueue alone. */
+  routeWorkersApart: Record<'without' | 'with', { p50: number; p99: number }>;
+  routeWorkersApartP99Ratio: number;
 }
 
 /**
  * The durable queue on PostgreSQL and on the embedded database (bench/queue.ts, a process of its
- * own with the app's modules): jobs enqueued and completed per second, and the p50/p99 of a
- * one-row write transaction without and with a `send` in it.
+ * own with the app's modules): jobs enqueued and completed per second, the p50/p99 of a one-row
+ * write transaction and of the application route without and with a `send` in it; then the route
+ * again in a process with WORKERS_ENABLED=false (handlers elsewhere): what the enqueue alone costs.
  */
 function queue(dbEnv: NodeJS.ProcessEnv): QueueResult[] {
   const out: QueueResult[] = [];
@@ -657,12 +661,11 @@ function queue(dbEnv: NodeJS.ProcessEnv): QueueResult[] {
       },
     ],
   ];
-  for (const [database, env] of runs) {
+  const run = <T>(env: NodeJS.ProcessEnv): T => {
     const r = spawnSync(process.execPath, [join(DIST, 'bench/queue.js')], {
       cwd: ROOT,
       encoding: 'utf8',
       env: {
-        ...env,
         LOG_LEVEL: 'WARNING',
         WORKERS_ENABLED: 'true',
         QUEUE_POLL_INTERVAL_MS: '500',
@@ -670,18 +673,36 @@ function queue(dbEnv: NodeJS.ProcessEnv): QueueResult[] {
         SECRET_KEY: randomBytes(32).toString('hex'),
         UPLOAD_DIR: join(RESULTS, 'uploads'),
         RESUME_DIR: join(RESULTS, 'resumes'),
+        ...env,
       },
     });
     const line = r.stdout.trim().split('\n').pop() ?? '';
     if (r.status !== 0 || !line.startsWith('{')) throw new Error(`queue bench failed: ${r.stderr}`);
-    const result = { database, ...(JSON.parse(line) as Omit<QueueResult, 'database'>) };
+    return JSON.parse(line) as T;
+  };
+  for (const [database, env] of runs) {
+    const all =
+      run<Omit<QueueResult, 'database' | 'routeWorkersApart' | 'routeWorkersApartP99Ratio'>>(env);
+    const apart = run<Pick<QueueResult, 'route' | 'routeP99Ratio'>>({
+      ...env,
+      WORKERS_ENABLED: 'false',
+      BENCH_QUEUE_ROUTE_ONLY: 'true',
+    });
+    const result: QueueResult = {
+      database,
+      ...all,
+      routeWorkersApart: apart.route,
+      routeWorkersApartP99Ratio: apart.routeP99Ratio,
+    };
     out.push(result);
     log(
       `queue on ${database}: ${result.enqueuedPerSecond} jobs/s enqueued, ${result.completedPerSecond}/s completed ` +
         `(${result.completed}/${result.jobs}); one-row write p50/p99 ${result.writes.without.p50}/${result.writes.without.p99} ms ` +
         `without a send, ${result.writes.with.p50}/${result.writes.with.p99} ms with (p99 × ${result.p99Ratio}); ` +
         `POST /jobs/:id/applications p50/p99 ${result.route.without.p50}/${result.route.without.p99} ms without ` +
-        `the enqueue, ${result.route.with.p50}/${result.route.with.p99} ms with (p99 × ${result.routeP99Ratio})`,
+        `the enqueue, ${result.route.with.p50}/${result.route.with.p99} ms with (p99 × ${result.routeP99Ratio}); ` +
+        `with the workers apart ${result.routeWorkersApart.without.p50}/${result.routeWorkersApart.without.p99} → ` +
+        `${result.routeWorkersApart.with.p50}/${result.routeWorkersApart.with.p99} ms (p99 × ${result.routeWorkersApartP99Ratio})`,
     );
   }
   return out;

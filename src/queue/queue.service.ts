@@ -60,6 +60,8 @@ export class QueueService implements OnModuleInit, BeforeApplicationShutdown {
   private relayAgain = false;
   private sweep?: NodeJS.Timeout;
   private wakeUp?: NodeJS.Timeout;
+  /** Whether the last relay failed (logged once per outage, not once a second). */
+  private relayFailing = false;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -164,7 +166,6 @@ export class QueueService implements OnModuleInit, BeforeApplicationShutdown {
       await this.boss.schedule(name, cron, {}, { tz: 'UTC', missed: 'once' });
   }
 
-  /** Enqueues a job in the caller's transaction: it exists only if that transaction commits. */
   /**
    * Enqueues a job in the caller's transaction: it exists only if that transaction commits.
    * Returns the id the job has in pg-boss once relayed.
@@ -198,8 +199,12 @@ export class QueueService implements OnModuleInit, BeforeApplicationShutdown {
           this.relayAgain = false;
           while ((await this.relayBatch()) === RELAY_BATCH);
         } while (this.relayAgain);
+        if (this.relayFailing) this.logger.log('queue: the relay works again');
+        this.relayFailing = false;
       } catch (err) {
-        this.logger.warn(`queue: relay failed, retried: ${(err as Error).message}`);
+        if (!this.relayFailing)
+          this.logger.warn(`queue: relay failed, retried every second: ${(err as Error).message}`);
+        this.relayFailing = true;
       } finally {
         this.relaying = undefined;
       }
