@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { createTestApp, type TestApp } from '../support/create-test-app.js';
 import { applyTo, createJob, createSpa, createUser, type TestUser } from '../support/factories.js';
 import { TestSmtpServer } from '../support/smtp.js';
+import { ALL_JOBS } from '../support/queue.js';
 import { waitFor } from '../support/wait.js';
 import {
   APPLICATION_RECEIVED,
@@ -147,10 +148,7 @@ describe('queue and mail over SMTP', () => {
       [],
     );
     await t.app.get(QueueService).relay();
-    expect(await t.db.query(`SELECT 1 FROM queue_outbox WHERE job_id = $1`, [queueJobId])).toEqual(
-      [],
-    );
-    expect(await t.db.query(`SELECT 1 FROM pgboss.job WHERE id = $1`, [queueJobId])).toEqual([]);
+    expect(await t.db.query(`SELECT 1 FROM ${ALL_JOBS} WHERE id = $1`, [queueJobId])).toEqual([]);
     await new Promise((r) => setTimeout(r, 2000));
     expect(smtp.withMessageId(messageIdOf(applicationId))).toEqual([]);
   });
