@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { call } from '../support/nginx.js';
 import { freePort, runServer } from '../support/process.js';
-import { waitFor } from '../support/wait.js';
+import { waitFor, within } from '../support/wait.js';
 
 /** `http_request_duration_seconds_count` of one route, by worker pid. */
 function requestsByPid(metrics: string, route: string): Map<string, number> {
@@ -37,7 +37,9 @@ describe('/metrics with WEB_CONCURRENCY=2', () => {
       const pids = new Set<string>();
       const bothUp = await waitFor(
         async () => {
-          const res = await call(port, '/metrics?scope=worker').catch(() => null);
+          const res = await call(port, '/metrics?scope=worker', { timeoutMs: 5000 }).catch(
+            () => null,
+          );
           const pid = res?.status === 200 ? /pid="(\d+)"/.exec(res.body)?.[1] : undefined;
           if (pid) pids.add(pid);
           return pids.size === 2;
@@ -91,10 +93,13 @@ describe('/metrics with WEB_CONCURRENCY=2', () => {
       }
 
       server.child.kill('SIGTERM');
-      expect(await server.exited).toBe(0);
+      expect(await within(server.exited, 60_000, 'the exit after SIGTERM')).toBe(0);
+    } catch (err) {
+      // a slow CI machine: say where it stalled, with what the server printed
+      throw new Error(`${(err as Error).message}\n--- server output ---\n${server.output()}`);
     } finally {
       server.child.kill('SIGKILL');
       await rm(dir, { recursive: true, force: true });
     }
-  }, 120_000);
+  }, 180_000);
 });

@@ -165,9 +165,14 @@ export interface CallOptions {
   headers?: Record<string, string>;
   /** The client's own address (127.0.0.x: any loopback address is this machine). */
   from?: string;
+  /** Rejects when the whole answer has not arrived by then (default 30 s). */
+  timeoutMs?: number;
 }
 
-/** One request on a fresh connection; rejects on a socket error (reset, refused, hang-up). */
+/**
+ * One request on a fresh connection; rejects on a socket error (reset, refused, hang-up) or when
+ * no whole answer came within `timeoutMs`.
+ */
 export function call(port: number, path: string, opts: CallOptions = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const payload =
@@ -199,6 +204,12 @@ export function call(port: number, path: string, opts: CallOptions = {}): Promis
         res.on('error', reject);
       },
     );
+    const timeoutMs = opts.timeoutMs ?? 30_000;
+    const timer = setTimeout(
+      () => req.destroy(new Error(`no answer to ${path} on :${port} in ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    req.on('close', () => clearTimeout(timer));
     req.on('error', reject);
     req.end(payload);
   });

@@ -11,3 +11,12 @@ export async function waitFor(
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/** `promise`, or a rejection naming `what` once `ms` pass first. */
+export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took more than ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
