@@ -2,6 +2,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { Logger } from '@nestjs/common';
 import { IN_MEMORY } from '../config/app-config.js';
 
 /**
@@ -11,6 +12,14 @@ import { IN_MEMORY } from '../config/app-config.js';
  * cache. Measured in bench/README.md, "Memory".
  */
 const SETTINGS = ['shared_buffers=32MB'];
+
+/**
+ * How long a transaction may keep the others waiting without sending anything, as
+ * `idle_in_transaction_session_timeout` on PostgreSQL (see data-source.ts): its connection is then
+ * closed and its transaction rolled back. On the one shared session an abandoned transaction, or
+ * one waiting on another connection, would otherwise stop every connection for good.
+ */
+export const IDLE_IN_TRANSACTION_MS = 60_000;
 
 /** Frontend messages that open or continue an extended-protocol exchange, which ends at Sync ('S'). */
 const EXTENDED_PROTOCOL = new Set(['P', 'B', 'D', 'E', 'C', 'H']);
@@ -37,8 +46,15 @@ class ProtocolAwareQueue {
   /** The connection in the middle of a Parse … Sync exchange. */
   private exchangeOwner: number | null = null;
   private lastHandlerId: number | null = null;
+  /** Set while the pinned connection keeps queued messages waiting and sends nothing. */
+  private stall?: { owner: number; timer: NodeJS.Timeout };
 
-  constructor(private readonly db: PGlite) {}
+  constructor(
+    private readonly db: PGlite,
+    private readonly idleInTransactionMs: number,
+    /** Closes a connection (its transaction is rolled back as it detaches). */
+    private readonly close: (handlerId: number) => void,
+  ) {}
 
   enqueue(
     handlerId: number,
@@ -78,6 +94,27 @@ class ProtocolAwareQueue {
     return this.db.isInTransaction() ? this.lastHandlerId : null;
   }
 
+  private watch(owner: number): void {
+    if (this.stall?.owner === owner) return;
+    this.unwatch();
+    const timer = setTimeout(() => {
+      this.stall = undefined;
+      if (this.pinned() !== owner) return;
+      new Logger('EmbeddedPostgres').warn(
+        `connection #${owner} held a transaction for ${this.idleInTransactionMs} ms without a ` +
+          `statement while ${this.queue.length} message(s) of other connections waited: closed, ` +
+          'its transaction rolled back',
+      );
+      this.close(owner);
+    }, this.idleInTransactionMs);
+    this.stall = { owner, timer: timer.unref() };
+  }
+
+  private unwatch(): void {
+    clearTimeout(this.stall?.timer);
+    this.stall = undefined;
+  }
+
   private async process(): Promise<void> {
     if (this.processing) return;
     this.processing = true;
@@ -85,7 +122,9 @@ class ProtocolAwareQueue {
       while (this.queue.length > 0) {
         const pin = this.pinned();
         const index = pin === null ? 0 : this.queue.findIndex((m) => m.handlerId === pin);
-        if (index < 0) return; // the pinned connection's next message has not arrived yet
+        // the pinned connection's next message has not arrived yet: the others wait, for so long
+        if (index < 0) return this.watch(pin!);
+        this.unwatch();
         const [item] = this.queue.splice(index, 1);
         const type = String.fromCharCode(item.message[0]);
         let bytes = 0;
@@ -135,7 +174,11 @@ export class EmbeddedPostgres {
   ) {}
 
   /** `dataDir` is a directory (created if missing) or `memory://` for a throw-away database. */
-  static async start(dataDir: string, maxConnections: number): Promise<EmbeddedPostgres> {
+  static async start(
+    dataDir: string,
+    maxConnections: number,
+    idleInTransactionMs = IDLE_IN_TRANSACTION_MS,
+  ): Promise<EmbeddedPostgres> {
     const lockFile = dataDir === IN_MEMORY ? undefined : await EmbeddedPostgres.lock(dataDir);
     try {
       const db = await PGlite.create(dataDir === IN_MEMORY ? undefined : join(dataDir, 'pglite'), {
@@ -143,9 +186,15 @@ export class EmbeddedPostgres {
       });
       const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections });
       // pglite-socket 0.2 hands this queue to every connection it accepts
-      (server as unknown as { queryQueue: ProtocolAwareQueue }).queryQueue = new ProtocolAwareQueue(
-        db,
-      );
+      const internals = server as unknown as {
+        queryQueue: ProtocolAwareQueue;
+        handlers: Set<{ handlerId: number; handleError(err: Error): void }>;
+      };
+      internals.queryQueue = new ProtocolAwareQueue(db, idleInTransactionMs, (id) => {
+        // as its own idle timeout does: the server forgets the handler, which detaches and closes
+        for (const handler of internals.handlers)
+          if (handler.handlerId === id) handler.handleError(new Error('idle in transaction'));
+      });
       await server.start();
       return new EmbeddedPostgres(db, server, lockFile);
     } catch (err) {
