@@ -58,6 +58,8 @@ export class QueueService implements OnModuleInit, BeforeApplicationShutdown {
   /** The relay running now, and whether a commit asked for one more pass meanwhile. */
   private relaying?: Promise<void>;
   private relayAgain = false;
+  /** The queues this process has declared (and pg-boss has cached). */
+  private readonly declared = new Set<string>();
   private sweep?: NodeJS.Timeout;
   private wakeUp?: NodeJS.Timeout;
   /** Whether the last relay failed (logged once per outage, not once a second). */
@@ -214,12 +216,15 @@ export class QueueService implements OnModuleInit, BeforeApplicationShutdown {
 
   private relayBatch(): Promise<number> {
     return this.dataSource.transaction(async (manager) => {
+      // only queues declared here, which pg-boss knows without a query of its own: that query
+      // would take another connection while this transaction holds the embedded database's session
       const rows = await selectRows<{ id: string; name: string; data: object }>(
         manager,
         `DELETE FROM queue_outbox
-          WHERE id IN (SELECT id FROM queue_outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+          WHERE id IN (SELECT id FROM queue_outbox WHERE name = ANY($2::text[])
+                        ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
           RETURNING job_id AS id, name, data`,
-        [RELAY_BATCH],
+        [RELAY_BATCH, [...this.declared]],
       );
       const byQueue = new Map<string, { id: string; data: object }[]>();
       for (const { name, id, data } of rows) {
@@ -289,5 +294,6 @@ export class QueueService implements OnModuleInit, BeforeApplicationShutdown {
   private async ensureQueue(name: string, options: QueueOptions): Promise<void> {
     if (!(await this.boss.getQueue(name))) await this.boss.createQueue(name, options);
     else await this.boss.updateQueue(name, options);
+    this.declared.add(name);
   }
 }

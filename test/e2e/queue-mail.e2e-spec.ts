@@ -209,6 +209,32 @@ describe('queue and mail over SMTP', () => {
     expect(await t.db.query(`SELECT 1 FROM queue_outbox WHERE job_id = $1`, [id])).toEqual([]);
   });
 
+  it('relays past a row for a queue this process does not know (a newer release sent it), leaving it for one that does', async () => {
+    const { jobs } = await cast(t);
+    const seeker = await createUser(t, 'job_seeker');
+    const notices = t.app.get(ApplicationReceivedNotice);
+    const queue = t.app.get(QueueService);
+    const unknown = randomUUID();
+    await t.db.query(`INSERT INTO queue_outbox (job_id, name, data) VALUES ($1, $2, $3)`, [
+      unknown,
+      'from-a-newer-release',
+      {},
+    ]);
+    const id = await t.db.transaction(async (tx) => {
+      const [row] = await tx.query(
+        `INSERT INTO applications (job_id, applicant_id) VALUES ($1, $2) RETURNING id`,
+        [jobs[0].id, seeker.id],
+      );
+      return notices.enqueue(tx, row.id as number);
+    });
+    await queue.relay();
+    expect(await t.db.query(`SELECT 1 FROM pgboss.job WHERE id = $1`, [id])).toHaveLength(1);
+    expect(
+      await t.db.query(`SELECT 1 FROM queue_outbox WHERE job_id = $1`, [unknown]),
+    ).toHaveLength(1);
+    await t.db.query(`DELETE FROM queue_outbox WHERE job_id = $1`, [unknown]);
+  });
+
   it('refuses to enqueue outside a transaction (the job would commit on its own)', async () => {
     const notices = t.app.get(ApplicationReceivedNotice);
     await expect(notices.enqueue(t.db.manager, 1)).rejects.toThrow(/inside the transaction/);
