@@ -15,7 +15,7 @@ import { SavedSearches1795740000009 } from '../../migrations/1795740000009-Saved
 import { DataExports1795740000010 } from '../../migrations/1795740000010-DataExports.js';
 import { QueueOutbox1795740000011 } from '../../migrations/1795740000011-QueueOutbox.js';
 import type { DatabaseConfig } from '../config/app-config.js';
-import { EmbeddedPostgres } from './embedded-postgres.js';
+import { EmbeddedPostgres, IDLE_IN_TRANSACTION_MS } from './embedded-postgres.js';
 import { ENTITIES } from './entities.js';
 import { runMigrations } from './migrator.js';
 import { readScope, ReadReplicas, REPLICA_CONNECT_TIMEOUT_MS } from './read-replicas.js';
@@ -71,7 +71,7 @@ export function buildDataSourceOptions(db: DatabaseConfig, url: string): DataSou
         ? {}
         : {
             statement_timeout: db.statementTimeoutMs,
-            idle_in_transaction_session_timeout: 60_000,
+            idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_MS,
           }),
     },
   };

@@ -14,10 +14,11 @@ import { IN_MEMORY } from '../config/app-config.js';
 const SETTINGS = ['shared_buffers=32MB'];
 
 /**
- * How long a transaction may keep the others waiting without sending anything, as
- * `idle_in_transaction_session_timeout` on PostgreSQL (see data-source.ts): its connection is then
- * closed and its transaction rolled back. On the one shared session an abandoned transaction, or
- * one waiting on another connection, would otherwise stop every connection for good.
+ * How long a transaction may sit idle: PostgreSQL's `idle_in_transaction_session_timeout` (set by
+ * data-source.ts), and here how long one may keep the other connections waiting without sending
+ * anything before its connection is closed and its transaction rolled back. On the one shared
+ * session an abandoned transaction, or one waiting on another connection, would otherwise stop
+ * every connection for good.
  */
 export const IDLE_IN_TRANSACTION_MS = 60_000;
 

@@ -164,6 +164,8 @@ describe('queue and mail over SMTP', () => {
     const sent: string[] = [];
     for (let i = 0; i < 5; i++) {
       const seeker = await createUser(t, 'job_seeker');
+      // past the relays' minimum gap (250 ms), which only spaces out relays under a stream of writes
+      await new Promise((r) => setTimeout(r, 300));
       const id = await t.db.transaction(async (tx) => {
         const [row] = await tx.query(
           `INSERT INTO applications (job_id, applicant_id) VALUES ($1, $2) RETURNING id`,
