@@ -36,7 +36,7 @@ const RELAY_SWEEP_MS = 1000;
 const RELAY_DELAY_MS = 10;
 /**
  * ...and no sooner than this after a commit last woke it: under a steady stream of writes one
- * relay moves them all every quarter second instead of one relay per write (measured in bench/README.md,
+ * relay moves them all every quarter second instead of one relay per write (bench/README.md,
  * "Fifth pass": the application route's median +3.2 → +0.45 ms on the embedded database).
  */
 const RELAY_MIN_GAP_MS = 250;
