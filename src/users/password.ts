@@ -1,7 +1,5 @@
 import { hash, verify } from '@node-rs/argon2';
-import { ZxcvbnFactory } from '@zxcvbn-ts/core';
-import { adjacencyGraphs, dictionary as commonWords } from '@zxcvbn-ts/language-common';
-import { dictionary as englishWords, translations } from '@zxcvbn-ts/language-en';
+import type { ZxcvbnFactory } from '@zxcvbn-ts/core';
 import { AppError } from '../common/error-codes.js';
 
 // argon2id with the OWASP-recommended minimum (19 MiB, 2 passes); runs on libuv's thread pool.
@@ -36,24 +34,35 @@ export const MIN_PASSWORD_SCORE = 3;
 const JUDGED_LENGTH = 40;
 const MAX_L33T_SUBSTITUTIONS = 4;
 
-let estimator: ZxcvbnFactory | undefined;
-// built on first use (~0.6 s): the dictionaries take a moment to index
+let estimator: Promise<ZxcvbnFactory> | undefined;
+/**
+ * Loaded and built on first use (~0.6 s to index): the word lists alone take ~13 MB of heap and
+ * ~39 MB of RSS, which a process that never judges a password (a worker serving reads, the
+ * embedded app at idle) need not hold.
+ */
 const strength = () =>
-  (estimator ??= new ZxcvbnFactory({
-    translations,
-    graphs: adjacencyGraphs,
-    dictionary: { ...commonWords, ...englishWords },
-    maxLength: JUDGED_LENGTH,
-    l33tMaxSubstitutions: MAX_L33T_SUBSTITUTIONS,
-  }));
+  (estimator ??= (async () => {
+    const [{ ZxcvbnFactory }, common, english] = await Promise.all([
+      import('@zxcvbn-ts/core'),
+      import('@zxcvbn-ts/language-common'),
+      import('@zxcvbn-ts/language-en'),
+    ]);
+    return new ZxcvbnFactory({
+      translations: english.translations,
+      graphs: common.adjacencyGraphs,
+      dictionary: { ...common.dictionary, ...english.dictionary },
+      maxLength: JUDGED_LENGTH,
+      l33tMaxSubstitutions: MAX_L33T_SUBSTITUTIONS,
+    });
+  })());
 
 /**
  * Refuses an easily guessed password with 400 WEAK_PASSWORD saying why. The password is judged
  * exactly as sent: nothing is trimmed or changed, here or anywhere.
  */
-export function assertStrongPassword(password: string, personal: string[]): void {
+export async function assertStrongPassword(password: string, personal: string[]): Promise<void> {
   const inputs = personal.flatMap((v) => [v, ...v.split(/[^\p{L}\p{N}]+/u)]).filter(Boolean);
-  const result = strength().check(password, inputs);
+  const result = (await strength()).check(password, inputs);
   if (result.score >= MIN_PASSWORD_SCORE) return;
   const why = result.feedback.warning ?? 'It would be guessed quickly.';
   const hints = result.feedback.suggestions;

@@ -56,7 +56,7 @@ export class UsersService {
     input: NewUser,
     then?: (manager: EntityManager, user: User) => Promise<void>,
   ): Promise<User> {
-    assertStrongPassword(input.password, [input.email, input.fullName]);
+    await assertStrongPassword(input.password, [input.email, input.fullName]);
     const passwordHash = await hashPassword(input.password);
     return this.dataSource.transaction(async (manager) => {
       const repo = manager.getRepository(User);
@@ -120,7 +120,7 @@ export class UsersService {
    * rules are those of registration.
    */
   async resetPassword(manager: EntityManager, user: AccountUser, password: string): Promise<void> {
-    assertStrongPassword(password, [user.email, user.fullName]);
+    await assertStrongPassword(password, [user.email, user.fullName]);
     await manager.getRepository(User).update(
       { id: user.id },
       {
@@ -162,7 +162,7 @@ export class UsersService {
       ) {
         throw new AppError('INVALID_CURRENT_PASSWORD', 'currentPassword is missing or wrong');
       }
-      assertStrongPassword(dto.password, [current.email, dto.fullName ?? current.fullName]);
+      await assertStrongPassword(dto.password, [current.email, dto.fullName ?? current.fullName]);
       changes.passwordHash = await hashPassword(dto.password);
     }
     if (Object.keys(changes).length > 0) {
