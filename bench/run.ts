@@ -657,7 +657,6 @@ function queue(dbEnv: NodeJS.ProcessEnv): QueueResult[] {
         SEED_DEMO_DATA: 'false',
         BENCH_QUEUE_JOBS: '500',
         BENCH_QUEUE_WRITES: '600',
-        BENCH_QUEUE_ROUTE_WRITES: '3000',
       },
     ],
   ];

@@ -47,7 +47,7 @@ describe('/metrics with WEB_CONCURRENCY=2', () => {
         90_000,
         50,
       );
-      expect(bothUp, server.output()).toBe(true);
+      expect(bothUp, 'both workers answered a scrape').toBe(true);
 
       const REQUESTS = 40;
       for (let i = 0; i < REQUESTS; i++)
