@@ -1,6 +1,8 @@
+import './v8-flags.js';
 import 'reflect-metadata';
 import cluster from 'node:cluster';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
@@ -75,7 +77,7 @@ function drainOnSigterm(app: NestExpressApplication, config: AppConfig): void {
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1000;
   const state = app.get(ShutdownState);
-  const inFlight = new Set<ServerResponse>();
+  const connections = openConnections(server);
   let lastRequestAt = 0;
   // Nest closes the server after the grace: the listener stays open until it is quiet
   const close = server.close.bind(server);
@@ -92,27 +94,49 @@ function drainOnSigterm(app: NestExpressApplication, config: AppConfig): void {
   server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
     // probes and scrapes keep coming while an instance drains: they are no traffic to wait for
     if (!PROBE_PATH.test(req.url ?? '')) lastRequestAt = Date.now();
-    if (state.draining) {
-      res.setHeader('Connection', 'close');
-    } else {
-      inFlight.add(res);
-      res.once('close', () => {
-        inFlight.delete(res);
-        // the listener is closed: a connection that had sent its headers before the drain is
-        // idle once this response is out (next tick), and nothing new can arrive on it
-        if (state.draining && !server.listening) setImmediate(() => server.closeIdleConnections());
-      });
-    }
+    if (state.draining) res.setHeader('Connection', 'close');
   });
+  // the listener is closed: a connection that had sent its headers before the drain is idle once
+  // its response is out (next tick), and nothing new can arrive on it
+  const closeIdleOnceClosed = () => {
+    if (!server.listening) setImmediate(() => server.closeIdleConnections());
+  };
   // once: Nest re-raises SIGTERM after its hooks, which must then end the process
   process.prependOnceListener('SIGTERM', () => {
     state.begin('SIGTERM', config.shutdownGraceMs);
-    for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
+    for (const socket of connections()) {
+      // Node's own pointer to the response being written on a connection
+      const res = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
+      if (!res || res.writableFinished) continue;
+      if (!res.headersSent) res.setHeader('Connection', 'close');
+      res.once('close', closeIdleOnceClosed);
+    }
     setTimeout(
       () => server.closeAllConnections(),
       config.shutdownGraceMs + IN_FLIGHT_LIMIT_MS,
     ).unref();
   });
+}
+
+/**
+ * The server's open connections, each in a slot of one array (a freed slot is reused). Not a
+ * Set: V8 links each table a Set outgrows to its successor with the entries it held, so a Set
+ * with steady churn keeps everything that passed through it alive across young-generation
+ * collections until the next full one. A Set of the responses in flight did that to every
+ * response (bench/README.md, "Sixth pass").
+ */
+function openConnections(server: Server): () => Socket[] {
+  const open: Array<Socket | undefined> = [];
+  const free: number[] = [];
+  server.on('connection', (socket: Socket) => {
+    const slot = free.pop() ?? open.length;
+    open[slot] = socket;
+    socket.once('close', () => {
+      open[slot] = undefined;
+      free.push(slot);
+    });
+  });
+  return () => open.filter((socket): socket is Socket => socket !== undefined);
 }
 
 /** The last lines of the first screen: where to go, and (in development) how to log in. */
