@@ -14,6 +14,13 @@ export type CacheTag = (typeof CACHE_TAGS)[number];
 export const cacheVersionKey = (tag: CacheTag): string => `cache-version:${tag}`;
 
 /**
+ * The namespace of the Redis layer's entries (under REDIS_KEY_PREFIX), versioned by the shape of
+ * what they hold (2: a response's bytes as one buffer): during a rolling upgrade, neither version
+ * reads the other's entries.
+ */
+export const CACHE_NAMESPACE = 'cache:2';
+
+/**
  * The one Redis Cluster slot of every tag version (see RedisService.key): a read's MGET and a
  * write's MULTI INCR touch several tags at once, which a cluster allows only within one slot.
  * Limit windows are spread by client instead, so this slot holds just these few keys.

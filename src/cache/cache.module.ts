@@ -3,13 +3,16 @@ import { Global, Module } from '@nestjs/common';
 import { CacheModule } from '@nestjs/cache-manager';
 import { DiscoveryModule } from '@nestjs/core';
 import { KeyvCacheableMemory } from 'cacheable';
-import { Keyv, type KeyvStoreAdapter } from 'keyv';
+import { defaultDeserialize } from '@keyv/serialize';
+import { Keyv, type DeserializedData, type KeyvStoreAdapter } from 'keyv';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { RedisService } from '../redis/redis.service.js';
 import { CacheResultExplorer } from './cache-result.decorator.js';
+import { CACHE_NAMESPACE } from './cache-tags.js';
 import { CacheService } from './cache.service.js';
 import { LearnedRoutes } from './http-cache.fast-path.js';
+import { ownBytes } from './cached-response.js';
 import { HttpCacheInterceptor } from './http-cache.interceptor.js';
 
 /**
@@ -93,8 +96,12 @@ function quiet<T extends Keyv>(keyv: T): T {
           ? quiet(
               new Keyv({
                 store: new SharedRedisStore(redis),
-                namespace: redis.key('cache'),
+                namespace: redis.key(CACHE_NAMESPACE),
                 useKeyPrefix: false,
+                deserialize: <Value>(text: string) => {
+                  const entry = defaultDeserialize<DeserializedData<Value> | undefined>(text);
+                  return entry && { ...entry, value: ownBytes(entry.value) };
+                },
               }),
             )
           : undefined;

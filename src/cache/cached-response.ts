@@ -12,47 +12,50 @@ export const JSON_TYPE = 'application/json; charset=utf-8';
 const PUBLIC_CACHE_CONTROL = 'public, no-cache';
 
 /**
- * A response as cached: small bodies as JSON, larger ones only gzipped (compressed once, served
- * many times; base64 so that it survives Redis' JSON). The rare client without gzip gets it
- * inflated on the fly. `etag` is the hash of the JSON text, computed once when the entry is
- * filled, so every process serves one entry under one validator.
+ * A response as cached: its bytes as sent, gzipped from GZIP_THRESHOLD up (compressed once, served
+ * many times; the rare client without gzip gets them inflated on the fly), and its strong
+ * validators, computed once when the entry is filled, so every process serves one entry under
+ * one validator. The local layer holds the buffer itself; the Redis layer's serializer stores it
+ * as base64 (`:base64:…`) and makes a buffer of it again (see ownBytes).
  */
-export type CachedBody = { etag: string } & (
-  { json: string; gz?: undefined } | { gz: string; json?: undefined }
-);
-
-/** The bytes of an entry as sent, and its validators. */
-interface Ready {
-  plain?: Buffer;
-  gz?: Buffer;
+export interface CachedBody {
+  /** The ETag of the JSON text. */
   etag: string;
-  gzipEtag: string;
+  /** The ETag of its gzip coding, present when `bytes` are gzipped. */
+  gzipEtag?: string;
+  bytes: Buffer;
 }
 
 /**
- * The local cache layer keeps entries by reference, so a hit returns the same object each time:
- * its bytes are decoded on its first hit only (and go with it when it is evicted).
- */
-const ready = new WeakMap<CachedBody, Ready>();
-
-/**
- * The bytes of `text` in a buffer of their own. `Buffer.from` cuts strings under 32 KB out of a
+ * A copy of `bytes` in a buffer of its own. `Buffer.from` cuts strings under 32 KB out of a
  * shared 64 KB pool (Node 24's Buffer.poolSize), so each kept entry would keep alive the whole
  * pool block it was cut from, with everything short-lived allocated next to it: measured under the
  * bench's capacity phase, 1,288 such blocks (84 MB outside the JS heap) held ~7 MB of cached bytes.
  */
-function unpooled(text: string, encoding: 'utf8' | 'base64'): Buffer {
-  const bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(text, encoding));
-  const written = bytes.write(text, encoding);
-  return written === bytes.length ? bytes : bytes.subarray(0, written);
+function unpooled(bytes: Uint8Array): Buffer {
+  const own = Buffer.allocUnsafeSlow(bytes.length);
+  own.set(bytes);
+  return own;
 }
 
 export function toCachedBody(result: unknown): CachedBody {
   const json = JSON.stringify(result);
-  const etag = createHash('sha256').update(json).digest('base64url').slice(0, 27);
-  return Buffer.byteLength(json) >= GZIP_THRESHOLD
-    ? { etag, gz: gzipSync(json, { level: 6 }).toString('base64') }
-    : { etag, json };
+  const hash = createHash('sha256').update(json).digest('base64url').slice(0, 27);
+  const etag = `"${hash}"`;
+  const plain = Buffer.from(json);
+  return plain.length >= GZIP_THRESHOLD
+    ? { etag, gzipEtag: `"${hash}-gzip"`, bytes: unpooled(gzipSync(plain, { level: 6 })) }
+    : { etag, bytes: unpooled(plain) };
+}
+
+/**
+ * An entry as the Redis layer's serializer read it back, with its bytes in a buffer of their own
+ * (the serializer decodes base64 into a slice of the shared pool: see unpooled).
+ */
+export function ownBytes<T>(value: T): T {
+  const body = value as Partial<CachedBody> | null;
+  if (!body || typeof body.etag !== 'string' || !Buffer.isBuffer(body.bytes)) return value;
+  return { ...body, bytes: unpooled(body.bytes) } as T;
 }
 
 /**
@@ -93,24 +96,18 @@ export function present(
   value: CachedBody,
   hit: boolean,
 ): Buffer | 'not-modified' {
-  let r = ready.get(value);
-  if (!r) {
-    r = { etag: `"${value.etag}"`, gzipEtag: `"${value.etag}-gzip"` };
-    ready.set(value, r);
-  }
   res.setHeader('X-Cache', hit ? 'HIT' : 'MISS');
   res.setHeader('Cache-Control', PUBLIC_CACHE_CONTROL);
   // added to what is there (CORS' Origin), never replacing it
   const vary = res.getHeader('Vary');
   res.setHeader('Vary', vary ? `${String(vary)}, Accept-Encoding` : 'Accept-Encoding');
-  const gzip = value.gz !== undefined && takesGzip(req);
+  const gzip = value.gzipEtag !== undefined && takesGzip(req);
   // Each content coding is its own representation, so each has its own strong validator.
-  const etag = gzip ? r.gzipEtag : r.etag;
+  const etag = gzip ? value.gzipEtag! : value.etag;
   res.setHeader('ETag', etag);
   if (noneMatch(req.headers['if-none-match'], etag)) return 'not-modified';
-  if (value.gz === undefined) return (r.plain ??= unpooled(value.json, 'utf8'));
-  r.gz ??= unpooled(value.gz, 'base64');
-  if (!gzip) return gunzipSync(r.gz); // the rare client without gzip: not kept twice
+  if (value.gzipEtag === undefined) return value.bytes;
+  if (!gzip) return gunzipSync(value.bytes); // the rare client without gzip: not kept twice
   res.setHeader('Content-Encoding', 'gzip');
-  return r.gz;
+  return value.bytes;
 }

@@ -1,4 +1,8 @@
-import { CACHE_VERSIONS_SLOT, cacheVersionKey } from '../../src/cache/cache-tags.js';
+import {
+  CACHE_NAMESPACE,
+  CACHE_VERSIONS_SLOT,
+  cacheVersionKey,
+} from '../../src/cache/cache-tags.js';
 import { RedisService } from '../../src/redis/redis.service.js';
 import { createTestApp, type TestApp } from '../support/create-test-app.js';
 import { createSpa, createUser, type TestUser } from '../support/factories.js';
@@ -105,7 +109,7 @@ describe('on a Redis Cluster (3 masters, 1 replica each)', () => {
     // the entries are spread over the masters; the versions sit together in one slot
     const entries = await Promise.all(
       cluster.ports.map((p) =>
-        cluster.command(p, (c) => c.keys(`${a.config.redis.keyPrefix}cache::*`)),
+        cluster.command(p, (c) => c.keys(`${a.config.redis.keyPrefix}${CACHE_NAMESPACE}::*`)),
       ),
     );
     expect(entries.flat().length).toBeGreaterThan(0);
