@@ -26,7 +26,7 @@ import { QueueService } from '../src/queue/queue.service.js';
  */
 const JOBS = Number(process.env.BENCH_QUEUE_JOBS ?? 2000);
 const WRITES = Number(process.env.BENCH_QUEUE_WRITES ?? 1000);
-const ROUTE_WRITES = Number(process.env.BENCH_QUEUE_ROUTE_WRITES ?? 3000);
+const ROUTE_WRITES = Number(process.env.BENCH_QUEUE_ROUTE_WRITES ?? 10_000);
 /** Samples per block of one side (see above). */
 const ROUTE_BLOCK = 25;
 

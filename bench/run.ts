@@ -33,7 +33,9 @@ const { values: args } = parseArgs({
     phases: { type: 'string', default: 'compare,latency,capacity,users,queue' },
     /** The runtimes the compare phase measures, comma-separated (the first is the headline). */
     node: { type: 'string', default: process.execPath },
+    /** Seconds each server is measured, in `compare-rounds` turns taken in rotation. */
     'compare-duration': { type: 'string', default: '15' },
+    'compare-rounds': { type: 'string', default: '3' },
     'compare-connections': { type: 'string', default: '100' },
     caches: { type: 'string', default: 'cold,warm' },
     'database-url': {
@@ -515,11 +517,21 @@ end
   };
 }
 
+/** wrk's latency figure (e.g. `950.00us`, `11.70ms`, `1.02s`) in ms. */
+function latencyMs(text: string): number {
+  const m = /^([\d.]+)(us|ms|s)$/.exec(text);
+  if (!m) return Number.NaN;
+  return Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1);
+}
+
 /**
  * The cached read against its floors, per core, side by side on each runtime: spajobs (one
  * process, Redis on, warm cache, `GET /api/v1/jobs?cityId=N&limit=20` over every city from
  * 20,000 client addresses), bare NestJS on Express and raw `node:http` sending the bytes spajobs
- * sends for one of those lists. Each server is pinned to core 0, wrk to core 1.
+ * sends for one of those lists. All three run at once, pinned to core 0 (wrk to core 1), and are
+ * measured in turns (`compare-rounds` rounds of spajobs, Nest, raw, each turn after a second of
+ * unmeasured load), so that the VM's drift over a minute falls on all three alike; each one's CPU
+ * time is read around its own turns only.
  */
 async function compare(dbEnv: NodeJS.ProcessEnv): Promise<CompareRow[]> {
   const db = new pg.Client({ connectionString: databaseUrl });
@@ -528,7 +540,8 @@ async function compare(dbEnv: NodeJS.ProcessEnv): Promise<CompareRow[]> {
   await db.end();
   const paths = cities.map((c) => `/api/v1/jobs?cityId=${c.id}&limit=20`);
   const clients = clientAddresses();
-  const seconds = Number(args['compare-duration']);
+  const rounds = Number(args['compare-rounds']);
+  const seconds = Number(args['compare-duration']) / rounds;
   const conns = Number(args['compare-connections']);
   const rows: CompareRow[] = [];
   for (const node of args.node.split(',')) {
@@ -549,74 +562,98 @@ async function compare(dbEnv: NodeJS.ProcessEnv): Promise<CompareRow[]> {
       });
       return { child, base: `http://127.0.0.1:${port}` };
     };
-    const stop = async (child: ChildProcess) => {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-    };
-    const measure = (server: string, base: string, pid: number) => {
-      const cpuBefore = cpuOf(pid);
-      const { requests, ...r } = wrk(base, paths, clients, seconds, conns);
-      const rpsPerCpu = Math.round(requests / (cpuOf(pid) - cpuBefore));
-      rows.push({ node: version, server, ...r, rpsPerCpu });
-      log(
-        `compare ${version} ${server}: ${r.rps} req/s, ${rpsPerCpu} per CPU second, ` +
-          `p99 ${r.p99}, non-2xx ${r.non2xx}, errors ${r.errors}`,
-      );
-    };
-
-    const prefix = `benchcmp${Date.now()}:`;
-    const app = await start(join(DIST, 'src/main.js'), {
-      ...dbEnv,
-      // a hit is logged like any request, at production's level
-      LOG_LEVEL: 'INFO',
-      NODE_ENV: 'production',
-      SECRET_KEY: randomBytes(32).toString('hex'),
-      HOST: '127.0.0.1',
-      REDIS_URL: redisUrl,
-      REDIS_KEY_PREFIX: prefix,
-      TRUST_PROXY: 'loopback',
-      WEB_CONCURRENCY: '1',
-      UPLOAD_DIR: join(RESULTS, 'uploads'),
-      RESUME_DIR: join(RESULTS, 'resumes'),
-    });
-    let body: { body: Buffer; encoding?: string };
+    const started: ChildProcess[] = [];
     try {
+      const prefix = `benchcmp${Date.now()}:`;
+      const app = await start(join(DIST, 'src/main.js'), {
+        ...dbEnv,
+        // a hit is logged like any request, at production's level
+        LOG_LEVEL: 'INFO',
+        NODE_ENV: 'production',
+        SECRET_KEY: randomBytes(32).toString('hex'),
+        HOST: '127.0.0.1',
+        REDIS_URL: redisUrl,
+        REDIS_KEY_PREFIX: prefix,
+        TRUST_PROXY: 'loopback',
+        WEB_CONCURRENCY: '1',
+        UPLOAD_DIR: join(RESULTS, 'uploads'),
+        RESUME_DIR: join(RESULTS, 'resumes'),
+      });
+      started.push(app.child);
       await waitReady(app.base, app.child);
       await warmUp(app.base, { paths, clients });
-      body = await rawBody(`${app.base}${paths[0]}`);
-      // one short pass first: the JIT warms up on the code it is measured on
-      wrk(app.base, paths, clients, 3, conns);
-      measure('spajobs cached read', app.base, app.child.pid!);
-    } finally {
-      await stop(app.child);
-    }
-    const bodyFile = join(RESULTS, 'compare-body.bin');
-    writeFileSync(bodyFile, body.body);
-    const floorEnv = {
-      ...baseEnv(),
-      BENCH_BODY_FILE: bodyFile,
-      ...(body.encoding ? { BENCH_BODY_ENCODING: body.encoding } : {}),
-    };
-    for (const [server, script] of [
-      ['bare NestJS (Express)', join(DIST, 'bench/bare-nest.js')],
-      ['raw node:http', join(DIST, 'bench/bare-http.js')],
-    ]) {
-      const floor = await start(script, floorEnv);
-      try {
+      const body = await rawBody(`${app.base}${paths[0]}`);
+      const bodyFile = join(RESULTS, 'compare-body.bin');
+      writeFileSync(bodyFile, body.body);
+      const floorEnv = {
+        ...baseEnv(),
+        BENCH_BODY_FILE: bodyFile,
+        ...(body.encoding ? { BENCH_BODY_ENCODING: body.encoding } : {}),
+      };
+      const servers = [{ name: 'spajobs cached read', ...app }];
+      for (const [name, script] of [
+        ['bare NestJS (Express)', join(DIST, 'bench/bare-nest.js')],
+        ['raw node:http', join(DIST, 'bench/bare-http.js')],
+      ]) {
+        const floor = await start(script, floorEnv);
+        started.push(floor.child);
         await waitListening(floor.base, floor.child);
-        wrk(floor.base, paths, clients, 3, conns);
-        measure(server, floor.base, floor.child.pid!);
-      } finally {
-        await stop(floor.child);
+        servers.push({ name, ...floor });
+      }
+      // one short pass each first: the JIT warms up on the code it is measured on
+      for (const s of servers) wrk(s.base, paths, clients, 3, conns);
+      const totals = servers.map(() => ({
+        requests: 0,
+        cpu: 0,
+        non2xx: 0,
+        errors: 0,
+        p99: [] as number[],
+      }));
+      for (let round = 0; round < rounds; round++) {
+        for (const [i, s] of servers.entries()) {
+          // a second of load first: a server idle through the others' turns has shrunk its heap
+          wrk(s.base, paths, clients, 1, conns);
+          const cpuBefore = cpuOf(s.child.pid!);
+          const r = wrk(s.base, paths, clients, seconds, conns);
+          const t = totals[i];
+          t.cpu += cpuOf(s.child.pid!) - cpuBefore;
+          t.requests += r.requests;
+          t.non2xx += r.non2xx;
+          t.errors += r.errors;
+          t.p99.push(latencyMs(r.p99));
+        }
+      }
+      for (const [i, s] of servers.entries()) {
+        const t = totals[i];
+        const p99 = [...t.p99].sort((a, b) => a - b)[Math.floor(t.p99.length / 2)];
+        const row: CompareRow = {
+          node: version,
+          server: s.name,
+          rps: Math.round(t.requests / (seconds * rounds)),
+          rpsPerCpu: Math.round(t.requests / t.cpu),
+          p99: `${p99.toFixed(2)}ms`,
+          non2xx: t.non2xx,
+          errors: t.errors,
+        };
+        rows.push(row);
+        log(
+          `compare ${version} ${s.name}: ${row.rps} req/s, ${row.rpsPerCpu} per CPU second, ` +
+            `p99 ${row.p99} (median of ${rounds} turns), non-2xx ${row.non2xx}, errors ${row.errors}`,
+        );
+      }
+      const row = (server: string) => rows.find((r) => r.node === version && r.server === server)!;
+      const [ours, nest] = [row('spajobs cached read'), row('bare NestJS (Express)')];
+      log(
+        `compare ${version}: spajobs / bare Nest = ${(ours.rps / nest.rps).toFixed(2)} by req/s, ` +
+          `${(ours.rpsPerCpu / nest.rpsPerCpu).toFixed(2)} per CPU second ` +
+          `(body ${body.body.length} bytes, ${body.encoding ?? 'identity'})`,
+      );
+    } finally {
+      for (const child of started) {
+        child.kill('SIGTERM');
+        if (child.exitCode === null) await new Promise((r) => child.once('exit', r));
       }
     }
-    const row = (server: string) => rows.find((r) => r.node === version && r.server === server)!;
-    const [ours, nest] = [row('spajobs cached read'), row('bare NestJS (Express)')];
-    log(
-      `compare ${version}: spajobs / bare Nest = ${(ours.rps / nest.rps).toFixed(2)} by req/s, ` +
-        `${(ours.rpsPerCpu / nest.rpsPerCpu).toFixed(2)} per CPU second ` +
-        `(body ${body.body.length} bytes, ${body.encoding ?? 'identity'})`,
-    );
   }
   console.table(rows);
   return rows;
