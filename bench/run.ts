@@ -510,7 +510,6 @@ end
   const errors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text);
   return {
     requests,
-    rps: Math.round(Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? 0)),
     p99: /\s99%\s+(\S+)/.exec(text)?.[1] ?? '?',
     non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(text)?.[1] ?? 0),
     errors: errors ? errors.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0,
