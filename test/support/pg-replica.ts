@@ -1,9 +1,17 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import {
+  appendFileSync,
+  chownSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+} from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { freePort } from './process.js';
+import { freePorts } from './process.js';
 
 /** The newest installed PostgreSQL server binaries (Debian layout), if any. */
 function binDir(): string | undefined {
@@ -75,7 +83,8 @@ export class TestPgPair {
     if (!bin) throw new Error('PostgreSQL server binaries not found under /usr/lib/postgresql');
     const dir = mkdtempSync(join(tmpdir(), 'spajobs-pg-'));
     if (asRoot) chownSync(dir, uid('postgres'), gid('postgres'));
-    const pair = new TestPgPair(bin, dir, await freePort(), await freePort());
+    const [primaryPort, replicaPort] = await freePorts(2);
+    const pair = new TestPgPair(bin, dir, primaryPort, replicaPort);
     try {
       pair.init(options);
       return pair;
@@ -101,15 +110,21 @@ export class TestPgPair {
   }
 
   startReplica(): void {
-    run(join(this.bin, 'pg_ctl'), [
-      '-D',
-      this.replicaDir,
-      '-l',
-      join(this.dir, 'replica.log'),
-      '-w',
-      'start',
-    ]);
+    this.startCluster(this.replicaDir, 'replica.log');
     this.replicaRunning = true;
+  }
+
+  /** pg_ctl start; a failure carries the end of the server's log (the directory is removed after). */
+  private startCluster(data: string, logName: string): void {
+    const log = join(this.dir, logName);
+    try {
+      run(join(this.bin, 'pg_ctl'), ['-D', data, '-l', log, '-w', 'start']);
+    } catch (err) {
+      const tail = existsSync(log)
+        ? readFileSync(log, 'utf8').split('\n').slice(-15).join('\n')
+        : '';
+      throw new Error(`${(err as Error).message}\n${logName}:\n${tail}`);
+    }
   }
 
   /** One query on the replica (a fresh connection). */
@@ -160,14 +175,7 @@ export class TestPgPair {
       fsync: 'off',
       full_page_writes: 'off',
     });
-    run(join(this.bin, 'pg_ctl'), [
-      '-D',
-      this.primaryDir,
-      '-l',
-      join(this.dir, 'primary.log'),
-      '-w',
-      'start',
-    ]);
+    this.startCluster(this.primaryDir, 'primary.log');
     run(join(this.bin, 'pg_basebackup'), [
       '-h',
       '127.0.0.1',
