@@ -39,11 +39,12 @@ export function setupApp(app: NestExpressApplication, config: AppConfig): void {
   // response, per-user no-store ones included, for revalidations that cannot happen.
   app.set('etag', false);
   app.set('trust proxy', config.throttle.trustProxy);
-  // what every response carries, cache hits answered in front of Express included
+  app.use(httpMetrics(app.get(MetricsService)));
+  app.use(noStoreByDefault);
+  // the headers every response carries, cache hits answered in front of Express included (those
+  // are measured by the fast path itself, and carry their own Cache-Control)
   const edge: RequestHandler[] = [
     requestIdMiddleware,
-    httpMetrics(app.get(MetricsService)),
-    noStoreByDefault,
     // The headers that matter for a JSON API (and the docs page); the HTML-only ones would add
     // ~300 bytes to every response for nothing.
     fixedHeaders(

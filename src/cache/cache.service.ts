@@ -20,6 +20,11 @@ import { CACHE_TAGS, CACHE_VERSIONS_SLOT, cacheVersionKey, type CacheTag } from 
 const OUTAGE_TTL_MS = 10_000;
 const IPC_INVALIDATE = 'spajobs:cache-invalidate';
 
+/** The version of an entry under shared tag versions read from Redis; undefined if one is missing. */
+function sharedVersion(values: Array<string | null>): string | undefined {
+  return values.every((v) => v !== null) ? `r${values.join('.')}` : undefined;
+}
+
 interface IpcInvalidate {
   type: typeof IPC_INVALIDATE;
   tags: CacheTag[];
@@ -135,7 +140,9 @@ export class CacheService implements OnModuleInit {
     tags: CacheTag[],
     prefetched?: Array<string | null>,
   ): Promise<T | undefined> {
-    let { version } = await this.versions(tags, prefetched);
+    // the limiter read the shared versions (a hit's usual case): no wait here
+    let version =
+      (prefetched && sharedVersion(prefetched)) || (await this.versions(tags, prefetched)).version;
     if (!version.startsWith('r')) {
       if (!(await this.othersKnown())) return undefined;
       version = this.localVersion(tags); // with what arrived while waiting
@@ -206,8 +213,8 @@ export class CacheService implements OnModuleInit {
         const values =
           prefetched ??
           (await this.redis.bounded(this.redis.client!.mGet(tags.map((t) => this.versionKey(t)))));
-        if (values.every((v) => v !== null))
-          return { version: `r${values.join('.')}`, shared: true };
+        const version = sharedVersion(values);
+        if (version) return { version, shared: true };
         void this.seedVersions(); // a restarted (empty) Redis, or evicted keys
       } catch {
         // fall through to this process's own versions

@@ -2,7 +2,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Injectable, Optional } from '@nestjs/common';
 import type { Express, Request, RequestHandler, Response } from 'express';
 import { logRequest } from '../common/logging.js';
-import { MetricsService } from '../metrics/metrics.service.js';
+import { MetricsService, type HitRecorder } from '../metrics/metrics.service.js';
 import { receivedAt, requestSlot } from '../common/request-slot.js';
 import { prefetchedVersions, type CacheTag } from './cache-tags.js';
 import { CacheService } from './cache.service.js';
@@ -23,6 +23,8 @@ export interface LearnedRoute {
   limiter?: EarlyLimiter;
   /** What a GET served from the cache also does (counting a job view). */
   onGet: Array<() => void>;
+  /** Its metrics by method and status (GET 200, GET 304, HEAD 200, HEAD 304), bound on first use. */
+  recorders: Array<HitRecorder | undefined>;
 }
 
 /**
@@ -64,6 +66,7 @@ export class LearnedRoutes {
       tags,
       limiter: earlyLimiters.get(req),
       onGet: onCachedGet.get(req) ?? [],
+      recorders: [],
     });
   }
 
@@ -85,7 +88,6 @@ export class LearnedRoutes {
       prefetchedVersions.get(req),
     );
     if (!value) return false;
-    this.metrics?.cacheLookup(learned.tags, true);
     beforeSend();
     // the router did not run: the route pattern the metrics and the log line name
     (req as { route?: unknown }).route = learned.matched;
@@ -100,7 +102,21 @@ export class LearnedRoutes {
       res.setHeader('Content-Length', body.length);
       res.end(body);
     }
+    this.record(req, res.statusCode, learned);
     return true;
+  }
+
+  /** The request's duration, the hit and the lookup, as httpMetrics and cacheLookup count them. */
+  private record(req: Request, status: number, learned: LearnedRoute): void {
+    if (!this.metrics) return;
+    const i = (req.method === 'HEAD' ? 2 : 0) + (status === 304 ? 1 : 0);
+    const recorder = (learned.recorders[i] ??= this.metrics.hitRecorder(
+      learned.matched.path,
+      req.method,
+      status,
+      learned.tags,
+    ));
+    recorder((performance.now() - receivedAt.get(req)!) / 1000);
   }
 }
 
@@ -111,10 +127,11 @@ const noop = () => undefined;
  * router, no middleware stack, no Nest pipeline. The request gets Express' request methods (as
  * Express' own `app.handle` gives them: the limiter reads `req.ips`), is counted by the same
  * limiter (which reads the tag versions in its Redis round trip), then gets the edge, the bytes
- * as the Nest path sends them (present) and the request logger's line. `edge`: the middlewares
- * Express runs first for every request, here run only once the hit is sure (so that nothing
- * is built for the response while the limiter waits on Redis); each must only set headers and
- * listeners on a GET, and call next at once. A miss, a used-up limit, a body or an unknown URL go
+ * as the Nest path sends them (present), the request's metrics (recorded in place, see
+ * hitRecorder) and the request logger's line. `edge`: the header middlewares Express runs first
+ * for every request, here run only once the hit is sure (so that nothing is built for the
+ * response while the limiter waits on Redis); each must only set headers on a GET, and call next
+ * at once. A miss, a used-up limit, a body or an unknown URL go
  * on to Express, whose pipeline learns the URL.
  */
 export function answerHitsFirst(

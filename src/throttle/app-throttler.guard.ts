@@ -74,18 +74,11 @@ export class AppThrottlerGuard extends ThrottlerGuard {
    * bench's 7,352 URLs).
    */
   private earlyLimiter(active: ThrottlerOptions[], tags: CacheTag[]): EarlyLimiter {
-    return async (r, s) => !(await this.countOnce(r, s, active, tags));
-  }
-
-  private async countOnce(
-    req: Request,
-    res: Response,
-    active: ThrottlerOptions[],
-    tags: CacheTag[],
-  ): Promise<Exceeded | null> {
-    const exceeded = await this.count(req, res, active, tags);
-    countedEarly.set(req, exceeded);
-    return exceeded;
+    return (req, res) =>
+      this.count(req, res, active, tags).then((exceeded) => {
+        countedEarly.set(req, exceeded);
+        return !exceeded;
+      });
   }
 
   /** Counts the request against every active limit, sets the headers; the limit it exceeds. */

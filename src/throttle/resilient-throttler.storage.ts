@@ -106,39 +106,53 @@ export class ResilientThrottlerStorage implements ThrottlerStorage, OnApplicatio
    * Counts the hits and, in the same Redis round trip, reads the current versions of `tags`
    * (undefined when they were not read from Redis: the cache then reads them itself).
    */
-  async incrementAll(
+  incrementAll(
     hits: Hit[],
     tags: readonly CacheTag[] = [],
   ): Promise<{ records: ThrottlerStorageRecord[]; versions?: Array<string | null> }> {
-    if (!this.redis.ready) return { records: await this.countInMemory(hits) };
+    if (!this.redis.ready) return this.countInMemory(hits).then((records) => ({ records }));
     const versionKeys = this.keysOf(tags);
     const keys: string[] = [];
     for (const h of hits) keys.push(this.redis.key(`rl:${h.key}`, `rl:${h.client}`));
-    let out: Reply;
-    let versions: Array<string | null> | undefined;
-    if (!this.redis.clustered) {
-      for (const k of versionKeys) keys.push(k);
-      const reply = await new Promise<Reply | undefined>((resolve) =>
-        this.enqueue({ keys, hits, versions: versionKeys.length, done: resolve }),
-      );
-      if (!reply) return { records: await this.countInMemory(hits) };
-      out = reply;
-      if (tags.length > 0) versions = out.slice(2 * hits.length) as Array<string | null>;
-    } else {
-      const [counted, read] = await Promise.allSettled([
-        this.run(keys, this.argsOf([{ hits, versions: 0 }])),
-        tags.length > 0 ? this.redis.bounded(this.redis.client!.mGet(versionKeys)) : undefined,
-      ]);
-      if (read.status === 'fulfilled') versions = read.value;
-      if (counted.status === 'rejected')
-        return { records: await this.countInMemory(hits), versions };
-      out = (counted.value as Reply[])[0];
-    }
+    if (this.redis.clustered) return this.incrementOnCluster(hits, keys, versionKeys);
+    for (const k of versionKeys) keys.push(k);
+    // one promise per request, settled by the batch's reply (a cache hit's whole wait)
+    return new Promise((resolve) =>
+      this.enqueue({
+        keys,
+        hits,
+        versions: versionKeys.length,
+        done: (reply) => {
+          if (!reply) return resolve(this.countInMemory(hits).then((records) => ({ records })));
+          const versions =
+            tags.length > 0 ? (reply.slice(2 * hits.length) as Array<string | null>) : undefined;
+          resolve({ records: this.recordsOf(hits, reply), versions });
+        },
+      }),
+    );
+  }
+
+  private async incrementOnCluster(
+    hits: Hit[],
+    keys: string[],
+    versionKeys: string[],
+  ): Promise<{ records: ThrottlerStorageRecord[]; versions?: Array<string | null> }> {
+    const [counted, read] = await Promise.allSettled([
+      this.run(keys, this.argsOf([{ hits, versions: 0 }])),
+      versionKeys.length > 0 ? this.redis.bounded(this.redis.client!.mGet(versionKeys)) : undefined,
+    ]);
+    const versions = read.status === 'fulfilled' ? read.value : undefined;
+    if (counted.status === 'rejected') return { records: await this.countInMemory(hits), versions };
+    return { records: this.recordsOf(hits, (counted.value as Reply[])[0]), versions };
+  }
+
+  /** The script's counts for one request as the library's records (and reported). */
+  private recordsOf(hits: Hit[], reply: Reply): ThrottlerStorageRecord[] {
     const records = hits.map((h, i) =>
-      toRecord(Number(out[2 * i]), Number(out[2 * i + 1]), h.limit),
+      toRecord(Number(reply[2 * i]), Number(reply[2 * i + 1]), h.limit),
     );
     this.report(records, 'redis');
-    return { records, versions };
+    return records;
   }
 
   private keysOf(tags: readonly CacheTag[]): string[] {
