@@ -1,6 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Injectable, Optional } from '@nestjs/common';
 import type { Express, Request, RequestHandler, Response } from 'express';
+import { PinoLogger } from 'nestjs-pino';
 import { logRequest } from '../common/logging.js';
 import { MetricsService, type HitRecorder } from '../metrics/metrics.service.js';
 import { receivedAt, requestSlot } from '../common/request-slot.js';
@@ -161,7 +162,11 @@ export function answerHitsFirst(
     routes.serve(request, response, learned, runEdge).then(
       (served) =>
         served ? logRequest(req, res, performance.now() - receivedAt.get(req)!) : express(req, res),
-      () => express(req, res),
+      (err: unknown) => {
+        // a fault once the answer is out is reported, and the request never answered twice
+        if (res.headersSent) PinoLogger.root?.error({ err }, 'cache hit failed after its answer');
+        else express(req, res);
+      },
     );
   });
 }

@@ -2,7 +2,7 @@ import { MetricsService } from './metrics.service.js';
 
 /** The value of one series of a scrape: `name` with exactly `labels` (and the process's pid), in any order. */
 function valueOf(scrape: string, name: string, labels: Record<string, string>): number | undefined {
-  const want = { ...labels, pid: String(process.pid) };
+  const want: Record<string, string> = { ...labels, pid: String(process.pid) };
   for (const line of scrape.split('\n')) {
     const m = /^([a-z_]+)\{(.*)\} (\S+)$/.exec(line);
     if (!m || m[1] !== name) continue;
@@ -38,6 +38,18 @@ describe('MetricsService, series updated in place (the cache-hit path)', () => {
     expect(valueOf(scrape, 'http_request_duration_seconds_sum', series)).toBeCloseTo(7.027, 6);
     expect(valueOf(scrape, 'http_cache_results_total', { result: 'hit' })).toBe(4);
     expect(valueOf(scrape, 'cache_lookups_total', { tags: 'jobs,spas', result: 'hit' })).toBe(3);
+  });
+
+  it('binds a series a scrape has seen (the cluster scrape writes the pid label into its records)', async () => {
+    const metrics = new MetricsService();
+    metrics.hitRecorder('/api/v1/spas', 'GET', 304, ['spas'])(0.001);
+    await metrics.registry.getMetricsAsJSON(); // what a cluster worker answers its primary
+    metrics.hitRecorder('/api/v1/spas', 'GET', 304, ['spas'])(0.001);
+    const scrape = await metrics.registry.metrics();
+    const series = { method: 'GET', route: '/api/v1/spas', status: '304' };
+    expect(valueOf(scrape, 'http_request_duration_seconds_count', series)).toBe(2);
+    expect(valueOf(scrape, 'http_cache_results_total', { result: 'hit' })).toBe(2);
+    expect(valueOf(scrape, 'cache_lookups_total', { tags: 'spas', result: 'hit' })).toBe(2);
   });
 
   it('rate-limit decisions count by decision and store, from zero', async () => {

@@ -49,9 +49,10 @@ function seriesRecord(
 ): SeriesRecord {
   const records = () =>
     Object.values((metric as unknown as { hashMap: Record<string, SeriesRecord> }).hashMap);
-  const same = (r: SeriesRecord) =>
-    Object.keys(r.labels).length === Object.keys(labels).length &&
-    Object.entries(labels).every(([k, v]) => r.labels[k] === v);
+  // a series is its metric's label values (a scrape adds the registry's default labels, e.g.
+  // pid, to the records themselves)
+  const names = (metric as unknown as { labelNames: string[] }).labelNames;
+  const same = (r: SeriesRecord) => names.every((n) => r.labels[n] === labels[n]);
   let record = records().find(same);
   if (!record) {
     if (metric instanceof Histogram) metric.zero(labels);
