@@ -564,23 +564,27 @@ async function compare(dbEnv: NodeJS.ProcessEnv): Promise<CompareRow[]> {
     const started: ChildProcess[] = [];
     try {
       const prefix = `benchcmp${Date.now()}:`;
-      const app = await start(join(DIST, 'src/main.js'), {
-        ...dbEnv,
-        // a hit is logged like any request, at production's level
-        LOG_LEVEL: 'INFO',
-        NODE_ENV: 'production',
-        SECRET_KEY: randomBytes(32).toString('hex'),
-        HOST: '127.0.0.1',
-        REDIS_URL: redisUrl,
-        REDIS_KEY_PREFIX: prefix,
-        TRUST_PROXY: 'loopback',
-        WEB_CONCURRENCY: '1',
-        UPLOAD_DIR: join(RESULTS, 'uploads'),
-        RESUME_DIR: join(RESULTS, 'resumes'),
-      });
-      started.push(app.child);
-      await waitReady(app.base, app.child);
-      await warmUp(app.base, { paths, clients });
+      const startSpajobs = async (main: string, keyPrefix: string) => {
+        const server = await start(main, {
+          ...dbEnv,
+          // a hit is logged like any request, at production's level
+          LOG_LEVEL: 'INFO',
+          NODE_ENV: 'production',
+          SECRET_KEY: randomBytes(32).toString('hex'),
+          HOST: '127.0.0.1',
+          REDIS_URL: redisUrl,
+          REDIS_KEY_PREFIX: keyPrefix,
+          TRUST_PROXY: 'loopback',
+          WEB_CONCURRENCY: '1',
+          UPLOAD_DIR: join(RESULTS, 'uploads'),
+          RESUME_DIR: join(RESULTS, 'resumes'),
+        });
+        started.push(server.child);
+        await waitReady(server.base, server.child);
+        await warmUp(server.base, { paths, clients });
+        return server;
+      };
+      const app = await startSpajobs(join(DIST, 'src/main.js'), prefix);
       const body = await rawBody(`${app.base}${paths[0]}`);
       const bodyFile = join(RESULTS, 'compare-body.bin');
       writeFileSync(bodyFile, body.body);
@@ -590,9 +594,13 @@ async function compare(dbEnv: NodeJS.ProcessEnv): Promise<CompareRow[]> {
         ...(body.encoding ? { BENCH_BODY_ENCODING: body.encoding } : {}),
       };
       const servers = [{ name: 'spajobs cached read', ...app }];
+      // A/B of a change: another build's server measured in raw node:http's place, side by side
+      const variant = process.env.BENCH_COMPARE_VARIANT;
+      if (variant)
+        servers.push({ name: 'variant', ...(await startSpajobs(variant, `${prefix}v:`)) });
       for (const [name, script] of [
         ['bare NestJS (Express)', join(DIST, 'bench/bare-nest.js')],
-        ['raw node:http', join(DIST, 'bench/bare-http.js')],
+        ...(variant ? [] : [['raw node:http', join(DIST, 'bench/bare-http.js')]]),
       ]) {
         const floor = await start(script, floorEnv);
         started.push(floor.child);
@@ -647,6 +655,13 @@ async function compare(dbEnv: NodeJS.ProcessEnv): Promise<CompareRow[]> {
           `${(ours.rpsPerCpu / nest.rpsPerCpu).toFixed(2)} per CPU second ` +
           `(body ${body.body.length} bytes, ${body.encoding ?? 'identity'})`,
       );
+      if (variant) {
+        const other = row('variant');
+        log(
+          `compare ${version}: variant / spajobs = ${(other.rpsPerCpu / ours.rpsPerCpu).toFixed(3)} ` +
+            `per CPU second; variant / bare Nest = ${(other.rpsPerCpu / nest.rpsPerCpu).toFixed(2)}`,
+        );
+      }
     } finally {
       for (const child of started) {
         child.kill('SIGTERM');
