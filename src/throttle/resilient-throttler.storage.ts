@@ -62,6 +62,12 @@ const INCREMENT_SHA = createHash('sha1').update(INCREMENT_SCRIPT).digest('hex');
 
 type Reply = Array<number | string | null>;
 
+/** A request's counts, and the tag versions read with them (when they were read from Redis). */
+interface Counted {
+  records: ThrottlerStorageRecord[];
+  versions?: Array<string | null>;
+}
+
 /** One request's counts waiting for the next batch. */
 interface Pending {
   keys: string[];
@@ -106,10 +112,7 @@ export class ResilientThrottlerStorage implements ThrottlerStorage, OnApplicatio
    * Counts the hits and, in the same Redis round trip, reads the current versions of `tags`
    * (undefined when they were not read from Redis: the cache then reads them itself).
    */
-  incrementAll(
-    hits: Hit[],
-    tags: readonly CacheTag[] = [],
-  ): Promise<{ records: ThrottlerStorageRecord[]; versions?: Array<string | null> }> {
+  incrementAll(hits: Hit[], tags: readonly CacheTag[] = []): Promise<Counted> {
     if (!this.redis.ready) return this.countInMemory(hits).then((records) => ({ records }));
     const versionKeys = this.keysOf(tags);
     const keys: string[] = [];
@@ -136,7 +139,7 @@ export class ResilientThrottlerStorage implements ThrottlerStorage, OnApplicatio
     hits: Hit[],
     keys: string[],
     versionKeys: string[],
-  ): Promise<{ records: ThrottlerStorageRecord[]; versions?: Array<string | null> }> {
+  ): Promise<Counted> {
     const [counted, read] = await Promise.allSettled([
       this.run(keys, this.argsOf([{ hits, versions: 0 }])),
       versionKeys.length > 0 ? this.redis.bounded(this.redis.client!.mGet(versionKeys)) : undefined,

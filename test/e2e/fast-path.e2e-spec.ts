@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { HttpCacheInterceptor } from '../../src/cache/http-cache.interceptor.js';
+import { MetricsService } from '../../src/metrics/metrics.service.js';
 import { createTestApp, type TestApp } from '../support/create-test-app.js';
 import { waitFor } from '../support/wait.js';
 
@@ -139,6 +140,23 @@ describe('cache hits answered in front of Express', () => {
     for (let i = 0; i < 3; i++) await t.http.get('/api/v1/spas?limit=2').expect(200);
     expect(intercepted).toBe(0);
     expect(await hits()).toBe(before + 3);
+  });
+
+  it('reports a fault after its answer, and never hands the request on to Express', async () => {
+    const path = '/api/v1/spas?limit=3';
+    await t.http.get(path).expect(200); // learned
+    const spy = vi.spyOn(MetricsService.prototype, 'hitRecorder').mockImplementationOnce(() => {
+      throw new Error('recorder fault');
+    });
+    intercepted = 0;
+    const hit = await t.http.get(path).set('X-Request-Id', 'front-fault').expect(200);
+    expect(spy).toHaveBeenCalledTimes(1);
+    expect(hit.headers['x-cache']).toBe('HIT');
+    expect(intercepted).toBe(0);
+    const read = () => readFile(LOG_FILE, 'utf8');
+    await waitFor(async () => (await read()).includes('cache hit failed after its answer'), 5000);
+    expect(await read()).not.toContain('ERR_HTTP_HEADERS_SENT');
+    spy.mockRestore();
   });
 
   it('answers HEAD and If-None-Match from the front as well', async () => {
